@@ -1,0 +1,96 @@
+// The Patch Object as a value: what the emitter builds, what write.ts turns into an ELF relocatable
+// and read.ts turns back, and what the applier consumes. docs/po-format.md maps each field to its
+// ELF section.
+
+/** The sections a patch brings into the process. */
+export type PoSectionKind = 'text' | 'rodata' | 'data' | 'bss';
+
+/** The ELF name of each PO section. */
+export const PO_SECTION_NAMES: Record<PoSectionKind, string> = {
+  text: '.text.new',
+  rodata: '.rodata.new',
+  data: '.data.new',
+  bss: '.bss.new',
+};
+
+/** Alignment the writer gives each section, and the applier honours when laying them out. */
+export const PO_SECTION_ALIGN: Record<PoSectionKind, number> = { text: 16, rodata: 32, data: 32, bss: 32 };
+
+export interface PatchObject {
+  /** Lowercase hex NT_GNU_BUILD_ID of the module the patch applies to. */
+  targetBuildId: string;
+  /** File name of that module when the patch was made (for messages only, e.g. "castle"). */
+  targetName: string;
+  /** .text.new: the code of every changed and new function. */
+  text: Uint8Array;
+  /** .rodata.new: string literals and constants the new code uses. */
+  rodata: Uint8Array;
+  /** .data.new: new initialised variables. */
+  data: Uint8Array;
+  /** .bss.new: size of new zero-initialised variables. */
+  bssSize: number;
+  /** Every symbol the patch defines or references; relocations index into this array. */
+  symbols: PoSymbol[];
+  relocations: PoRelocation[];
+  /** Changed and new functions, each defined in .text.new. */
+  functions: PatchFunction[];
+  /** .unsafe_functions: target functions no thread may be in, or return into, while the patch switches. */
+  unsafe: UnsafeFunction[];
+}
+
+/** A symbol of the PO: either defined in one of its sections, or a reference into the target. */
+export interface PoSymbol {
+  name: string;
+  /** 'section' symbols stand for the start of a PO section (relocations against anonymous data). */
+  type: 'func' | 'object' | 'tls' | 'notype' | 'section';
+  bind: 'local' | 'global' | 'weak';
+  /** Source file (relative to the project root) for local symbols; absent for globals. */
+  file?: string;
+  size: number;
+  /** Set when the patch defines the symbol: the section and offset inside it. */
+  defined?: { section: PoSectionKind; offset: number };
+  /**
+   * Set when the symbol lives in the target. `value` is its link-time value in the target module
+   * (st_value; for TLS, the offset in the module's TLS block); the applier adds the load bias.
+   * Absent `value` means: a dynamic symbol, resolved by name among the process's loaded libraries.
+   */
+  target?: { value?: bigint };
+}
+
+/** One RELA entry of .rela.text.new, .rela.rodata.new or .rela.data.new. */
+export interface PoRelocation {
+  section: PoSectionKind;
+  offset: number;
+  /** R_X86_64_* as the compiler emitted it. */
+  type: number;
+  /** Index into PatchObject.symbols. */
+  symbol: number;
+  addend: bigint;
+}
+
+/** A function whose code is in .text.new. */
+export interface PatchFunction {
+  /** Index into PatchObject.symbols of its definition (defined in 'text'). */
+  symbol: number;
+  name: string;
+  /** Source file relative to the project root. */
+  file: string;
+  /** Size of the new code in bytes. */
+  size: number;
+  /** The target function this one replaces (link-time address, size); absent for a new function. */
+  replaces?: { address: bigint; size: number };
+}
+
+/** An entry of .unsafe_functions. */
+export interface UnsafeFunction {
+  name: string;
+  file?: string;
+  /** Link-time address and size of the function in the target module. */
+  address: bigint;
+  size: number;
+  /**
+   * Index into PatchObject.symbols of the function a trampoline at `address` jumps to, or undefined
+   * when the function is unsafe without being redirected (a `.cold` part, a user of changed data).
+   */
+  redirectTo?: number;
+}
