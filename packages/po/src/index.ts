@@ -1,1 +1,8 @@
-export {};
+// @katana/po: the Patch Object model, its ELF writer and its validating reader.
+export * from './model.js';
+export * from './constants.js';
+export { PoFormatError } from './errors.js';
+export { writePatchObject } from './write.js';
+export { readPatchObject } from './read.js';
+export { relocationWidth } from './relocation-width.js';
+export { describePatchObject, formatPatchDescription, type PatchDescription } from './describe.js';

@@ -1,0 +1,23 @@
+#include <stdio.h>
+#include <unistd.h>
+
+struct point {
+	int x;
+	int y;
+};
+
+struct point origin = { 1, 2 };
+
+void show(void)
+{
+	printf("origin %d %d\n", origin.x, origin.y);
+	fflush(stdout);
+}
+
+int main(void)
+{
+	for (;;) {
+		show();
+		usleep(20000);
+	}
+}

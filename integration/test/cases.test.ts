@@ -1,0 +1,91 @@
+// One test per folder in integration/cases: build v1 with katana-cc, deploy it (stripped where the
+// case says so) and start it; build v2 from fix.patch; katana diff; katana inspect; katana apply
+// on the running process; then check what it prints changes and that it survives.
+import { execa } from 'execa';
+import { copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { loadCases, type CaseSpec } from '../lib/cases.js';
+import { assertToolsReadCleanly, readMaps } from '../lib/checks.js';
+import { katana } from '../lib/katana.js';
+import { TempProject } from '../lib/project.js';
+import { RunningTarget } from '../lib/target.js';
+
+const cases = suite('integration cases');
+
+for (const spec of loadCases()) {
+  cases(`${spec.name}: ${spec.desc}`, async () => runCase(spec));
+}
+
+async function runCase(spec: CaseSpec): Promise<void> {
+  const project = new TempProject(spec.name);
+  let target: RunningTarget | undefined;
+  try {
+    project.copyIn(join(spec.dir, 'main.c'), 'main.c');
+    const v1 = await project.build(['main.c'], 'prog', spec.cflags, spec.ldflags);
+    const deployed = join(project.dir, 'deployed');
+    if (spec.deploy === 'strip') await execa('strip', ['-o', deployed, v1]);
+    else copyFileSync(v1, deployed);
+    await project.patch(join(spec.dir, 'fix.patch'));
+    const v2 = await project.build(['main.c'], 'prog-v2', spec.cflags, spec.ldflags);
+
+    const po = join(project.dir, 'fix.po');
+    const diff = await katana(['diff', '--old', v1, '--new', v2, '-o', po], project.dir, project.env);
+    if (spec.diffExit !== undefined) {
+      assert.is(diff.exitCode, spec.diffExit, `katana diff exit code; stderr: ${diff.stderr}`);
+      assert.match(diff.stderr, new RegExp(spec.diffError ?? ''), 'katana diff message');
+      assert.is(diff.stderr.trim().split('\n').length, 1, `one-line error, got: ${diff.stderr}`);
+      return;
+    }
+    assert.is(diff.exitCode, 0, `katana diff failed: ${diff.stderr}`);
+    await assertToolsReadCleanly(po);
+
+    const inspect = await katana(['inspect', '--json', po], project.dir);
+    assert.is(inspect.exitCode, 0, `katana inspect failed: ${inspect.stderr}`);
+    const description = JSON.parse(inspect.stdout);
+    if (spec.changed) assert.equal(description.changed.map((f: { name: string }) => f.name).sort(), [...spec.changed].sort(), 'changed functions');
+    if (spec.added) assert.equal(description.added.map((f: { name: string }) => f.name).sort(), [...spec.added].sort(), 'new functions');
+    for (const v of spec.newVariables ?? []) {
+      assert.ok(description.newVariables.some((n: { name: string }) => n.name === v), `new variable ${v} in ${inspect.stdout}`);
+    }
+    for (const e of spec.externals ?? []) {
+      assert.ok(description.externals.some((n: { name: string }) => n.name === e), `external ${e} in ${inspect.stdout}`);
+    }
+
+    target = new RunningTarget(deployed);
+    const before = new RegExp(spec.before);
+    await target.waitForLine(before);
+    const mapsBefore = readMaps(target.pid);
+    const apply = await katana(['apply', '--pid', String(target.pid), po], project.dir);
+    if (spec.applyExit !== undefined) {
+      assert.is(apply.exitCode, spec.applyExit, `katana apply exit code; stderr: ${apply.stderr}`);
+      assert.match(apply.stderr, new RegExp(spec.applyError ?? ''), 'katana apply message');
+      assert.is(apply.stderr.trim().split('\n').length, 1, `one-line error, got: ${apply.stderr}`);
+      assert.is(readMaps(target.pid), mapsBefore, 'a refused apply leaves no mapping behind');
+      const seen = target.lines.length;
+      await target.waitForLine(before, seen + 5);
+      assert.ok(target.alive, 'target still running after a refused apply');
+      return;
+    }
+    assert.is(apply.exitCode, 0, `katana apply failed: ${apply.stderr}`);
+    const after = new RegExp(spec.after!);
+    const firstAfter = await target.waitForLine(after);
+    // Every line from the first patched one on is patched output: the switch is atomic.
+    await target.waitForLine(after, firstAfter + 20);
+    const mixed = target.lines.slice(firstAfter).filter((l) => !after.test(l) && !/^log started$/.test(l));
+    assert.equal(mixed, [], 'old output after the patch took effect');
+    if (spec.counterCarries) {
+      const lastBefore = target.lines.slice(0, firstAfter).filter((l) => before.test(l)).pop()!;
+      const was = Number(before.exec(lastBefore)![1]);
+      const now = Number(after.exec(target.lines[firstAfter]!)![1]);
+      assert.is(now, was + 1, `counter carried across the patch (${lastBefore} -> ${target.lines[firstAfter]})`);
+    }
+    assert.ok(target.alive, 'target survived the patch');
+  } finally {
+    target?.kill();
+    project.remove();
+  }
+}
+
+cases.run();

@@ -1,0 +1,115 @@
+// The safety check of the stop window (Katana §5, the paper's first safe-state condition): no thread
+// may be executing, or be about to return into, a function the patch replaces or lists as unsafe,
+// or it would run a mix of old and new code. Until CFI unwinding arrives the stack scan is
+// conservative: every 8-byte word from rsp to the end of the stack's mapping (at most 1 MiB) that
+// points into an unsafe function and sits right after a call instruction counts as a return address
+// (e8 rel32 five bytes before it, or an `ff /2` indirect call of 2, 3, 6 or 7 bytes, REX-prefixed or
+// not). A stale word can make us refuse needlessly; it can never make us patch unsafely. The code
+// bytes are read before the stop, so inside the window we only read registers and stacks.
+import type { PatchObject } from '@katana/po';
+import type { ProcessMemory } from '@katana/ptrace';
+import { UnsafeStateError } from './errors.js';
+import type { MapEntry } from './process.js';
+
+/** Most stack bytes scanned per thread. */
+export const STACK_SCAN_LIMIT = 1 << 20;
+const PAGE = 0x1000;
+/** Longest call instruction we look for before a return address. */
+const LONGEST_CALL = 7;
+
+/** A run-time address range no thread may be in or return into. */
+export interface UnsafeRange {
+  name: string;
+  start: bigint;
+  end: bigint;
+  /** How the message explains it. */
+  why: 'replaces' | 'marks unsafe';
+}
+
+/** The functions the patch replaces plus those it lists as unsafe, at run-time addresses. */
+export function unsafeRanges(po: PatchObject, bias: bigint): UnsafeRange[] {
+  const ranges: UnsafeRange[] = [];
+  for (const f of po.functions) {
+    if (f.replaces === undefined) continue;
+    ranges.push({ name: f.name, start: f.replaces.address + bias, end: f.replaces.address + bias + BigInt(f.replaces.size), why: 'replaces' });
+  }
+  for (const u of po.unsafe) {
+    const start = u.address + bias;
+    if (ranges.some((r) => r.start === start)) continue;
+    ranges.push({ name: u.name, start, end: start + BigInt(u.size), why: u.redirectTo === undefined ? 'marks unsafe' : 'replaces' });
+  }
+  return ranges;
+}
+
+/** What a stopped thread shows the check. */
+export interface ThreadState {
+  tid: number;
+  rip: bigint;
+  rsp: bigint;
+}
+
+/** True when the bytes just before `at` (an index into code) end with a call instruction. */
+export function followsCall(code: Uint8Array, at: number): boolean {
+  const byte = (i: number): number => (i >= 0 && i < code.length ? code[i]! : -1);
+  const isCallModrm = (i: number): boolean => byte(i) >= 0 && ((byte(i) >> 3) & 7) === 2;
+  if (byte(at - 5) === 0xe8) return true;
+  for (const length of [2, 3, 6, 7]) {
+    const i = at - length;
+    if (byte(i) === 0xff && isCallModrm(i + 1)) return true;
+    if ((byte(i) & 0xf0) === 0x40 && byte(i + 1) === 0xff && isCallModrm(i + 2)) return true;
+  }
+  return false;
+}
+
+/** The safety check of one patch: code bytes read up front, threads checked inside the stop. */
+export class SafetyCheck {
+  readonly #ranges: { range: UnsafeRange; code: Uint8Array; codeStart: bigint }[];
+
+  /** Reads the code of every unsafe range (plus the 7 bytes before it) from the running process. */
+  constructor(readonly ranges: UnsafeRange[], private readonly memory: ProcessMemory, private readonly maps: readonly MapEntry[]) {
+    this.#ranges = ranges.map((range) => {
+      const codeStart = range.start - BigInt(LONGEST_CALL);
+      return { range, codeStart, code: memory.tryRead(codeStart, Number(range.end - codeStart)) ?? memory.read(range.start, Number(range.end - range.start)) };
+    });
+  }
+
+  /** Throws UnsafeStateError when the thread is in, or will return into, an unsafe function. */
+  assertSafe(thread: ThreadState): void {
+    const at = this.#rangeOf(thread.rip);
+    if (at !== undefined) throw new UnsafeStateError(thread.tid, at.range.name, 'is in', at.range.why);
+    const stack = this.#readStack(thread.rsp);
+    const view = new DataView(stack.buffer, stack.byteOffset, stack.length);
+    for (let i = 0; i + 8 <= stack.length; i += 8) {
+      const word = view.getBigUint64(i, true);
+      const hit = this.#rangeOf(word);
+      if (hit === undefined) continue;
+      const offset = hit.code.length === Number(hit.range.end - hit.codeStart) ? Number(word - hit.codeStart) : Number(word - hit.range.start);
+      if (followsCall(hit.code, offset)) throw new UnsafeStateError(thread.tid, hit.range.name, 'will return into', hit.range.why);
+    }
+  }
+
+  #rangeOf(address: bigint): { range: UnsafeRange; code: Uint8Array; codeStart: bigint } | undefined {
+    return this.#ranges.find((r) => address >= r.range.start && address < r.range.end);
+  }
+
+  /** From rsp to the end of its mapping (capped); page by page when the mapping is newer than our maps. */
+  #readStack(rsp: bigint): Uint8Array {
+    const mapping = this.maps.find((m) => rsp >= m.start && rsp < m.end);
+    if (mapping !== undefined) {
+      const length = Math.min(Number(mapping.end - rsp), STACK_SCAN_LIMIT);
+      return this.memory.tryRead(rsp, length) ?? new Uint8Array(0);
+    }
+    const chunks: Uint8Array[] = [];
+    let address = rsp;
+    let total = 0;
+    while (total < STACK_SCAN_LIMIT) {
+      const pageEnd = (address + BigInt(PAGE)) & ~BigInt(PAGE - 1);
+      const chunk = this.memory.tryRead(address, Number(pageEnd - address));
+      if (chunk === null) break;
+      chunks.push(chunk);
+      total += chunk.length;
+      address = pageEnd;
+    }
+    return Buffer.concat(chunks);
+  }
+}

@@ -1,0 +1,118 @@
+// The object store (.katana/ at the project root, or KATANA_STORE): every object katana-cc built,
+// content-addressed by sha256, with a manifest saying how it was compiled, and a link record per
+// linked output keyed by its build-id. Layout:
+//   objects/<sha256>.o   manifests/<sha256>.json   links/<build-id>.json
+// Every file is written atomically (atomic.ts), so concurrent katana-cc runs under `make -j` are safe.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { writeFileAtomic } from './atomic.js';
+import { StoreError } from './errors.js';
+import { sha256 } from './hash.js';
+import type { LinkRecord, ObjectManifest } from './records.js';
+import { findProjectRoot } from './root.js';
+
+const HASH = /^[0-9a-f]{64}$/;
+const BUILD_ID = /^[0-9a-f]{2,}$/;
+
+function reason(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** A content-addressed store of objects, their manifests and link records. */
+export class ObjectStore {
+  readonly dir: string;
+  readonly projectRoot: string;
+
+  /** KATANA_STORE if set, else <project root of cwd>/.katana. Does not create anything. */
+  static locate(options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): ObjectStore {
+    const cwd = options.cwd ?? process.cwd();
+    const env = options.env ?? process.env;
+    const root = findProjectRoot(cwd);
+    const dir = env['KATANA_STORE'] ? resolve(cwd, env['KATANA_STORE']) : join(root, '.katana');
+    return new ObjectStore(dir, root);
+  }
+
+  constructor(dir: string, projectRoot: string) {
+    this.dir = resolve(dir);
+    this.projectRoot = resolve(projectRoot);
+  }
+
+  /** Copies the object into objects/<hash>.o (atomic, safe under make -j) and returns its hash. */
+  putObject(path: string): string {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(path);
+    } catch (error) {
+      throw new StoreError(`cannot read object ${path} to store it: ${reason(error)}`, { cause: error });
+    }
+    const hash = sha256(bytes);
+    const target = this.objectPath(hash);
+    if (!existsSync(target)) this.write(target, bytes);
+    return hash;
+  }
+
+  /** Absolute path of objects/<hash>.o. */
+  objectPath(hash: string): string {
+    if (!HASH.test(hash)) throw new StoreError(`${JSON.stringify(hash)} is not a sha256 object hash`);
+    return join(this.dir, 'objects', `${hash}.o`);
+  }
+
+  /** True when objects/<hash>.o exists. */
+  hasObject(hash: string): boolean {
+    return existsSync(this.objectPath(hash));
+  }
+
+  /** Writes manifests/<hash>.json atomically. */
+  writeManifest(m: ObjectManifest): void {
+    this.write(this.manifestPath(m.hash), `${JSON.stringify(m, null, 2)}\n`);
+  }
+
+  /** The manifest of an object, undefined when the store has none. */
+  readManifest(hash: string): ObjectManifest | undefined {
+    return this.readJson(this.manifestPath(hash)) as ObjectManifest | undefined;
+  }
+
+  /** Writes links/<buildId>.json atomically. */
+  writeLink(r: LinkRecord): void {
+    this.write(this.linkPath(r.buildId), `${JSON.stringify(r, null, 2)}\n`);
+  }
+
+  /** The link record of an output with that build-id, undefined when the store has none. */
+  readLink(buildId: string): LinkRecord | undefined {
+    return this.readJson(this.linkPath(buildId.toLowerCase())) as LinkRecord | undefined;
+  }
+
+  private manifestPath(hash: string): string {
+    if (!HASH.test(hash)) throw new StoreError(`${JSON.stringify(hash)} is not a sha256 object hash`);
+    return join(this.dir, 'manifests', `${hash}.json`);
+  }
+
+  private linkPath(buildId: string): string {
+    if (!BUILD_ID.test(buildId)) throw new StoreError(`${JSON.stringify(buildId)} is not a hex build-id`);
+    return join(this.dir, 'links', `${buildId}.json`);
+  }
+
+  private write(path: string, data: Uint8Array | string): void {
+    try {
+      mkdirSync(join(path, '..'), { recursive: true });
+      writeFileAtomic(path, data);
+    } catch (error) {
+      throw new StoreError(`cannot write ${path} in the object store: ${reason(error)}`, { cause: error });
+    }
+  }
+
+  private readJson(path: string): unknown {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new StoreError(`cannot read ${path} in the object store: ${reason(error)}`, { cause: error });
+    }
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      throw new StoreError(`${path} in the object store is not valid JSON: ${reason(error)}`, { cause: error });
+    }
+  }
+}

@@ -1,0 +1,49 @@
+// `katana diff --old OLD --new NEW -o OUT.po`: diff two builds recorded by katana-cc into a Patch
+// Object. Exit 3 when nothing changed, 2 when the change cannot be patched.
+import { resolve } from 'node:path';
+import { parseCommandArgs } from '../args.js';
+import { toJson } from '../json.js';
+import { writeOutputFile } from '../read-input.js';
+import { UsageError } from '../usage-error.js';
+
+export const diffUsage = 'katana diff --old OLD --new NEW -o OUT.po [--target OLD_EXE] [--store DIR] [--json]';
+
+/** Runs `katana diff`; returns the exit code. */
+export async function diffCommand(argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs('diff', argv, {
+    old: { type: 'string' },
+    new: { type: 'string' },
+    output: { type: 'string', short: 'o' },
+    target: { type: 'string' },
+    store: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  if (!values.old || !values.new || !values.output) throw new UsageError(`usage: ${diffUsage}`);
+  const [{ diffBuilds }, { ObjectStore, findProjectRoot }, { writePatchObject }] = await Promise.all([
+    import('@katana/emitter'),
+    import('@katana/cc'),
+    import('@katana/po'),
+  ]);
+  const cwd = process.cwd();
+  const store = values.store ? new ObjectStore(resolve(values.store), findProjectRoot(cwd)) : ObjectStore.locate({ cwd });
+  const { po, report } = diffBuilds({
+    old: resolve(values.old),
+    new: resolve(values.new),
+    store,
+    ...(values.target ? { target: resolve(values.target) } : {}),
+  });
+  const bytes = writePatchObject(po);
+  writeOutputFile(values.output, bytes);
+  for (const warning of report.warnings) process.stderr.write(`katana diff: warning: ${warning}\n`);
+  if (values.json) {
+    process.stdout.write(`${toJson({ ok: true, output: values.output, bytes: bytes.length, targetBuildId: po.targetBuildId, ...report })}\n`);
+  } else {
+    const parts = [`${report.changed.length} changed`, `${report.added.length} new function(s)`];
+    if (report.newVariables.length) parts.push(`${report.newVariables.length} new variable(s)`);
+    process.stdout.write(`katana diff: wrote ${values.output} (${bytes.length} bytes): ${parts.join(', ')} for ${po.targetName} build-id ${po.targetBuildId}\n`);
+    for (const f of report.changed) process.stdout.write(`  changed  ${f.name} (${f.file}) ${f.oldSize} -> ${f.newSize} bytes\n`);
+    for (const f of report.added) process.stdout.write(`  new      ${f.name} (${f.file}) ${f.size} bytes\n`);
+    for (const v of report.newVariables) process.stdout.write(`  new var  ${v.name} (${v.file}) ${v.size} bytes\n`);
+  }
+  return 0;
+}

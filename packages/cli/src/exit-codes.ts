@@ -1,0 +1,28 @@
+// Exit codes of every katana command (kpatch's exit_status convention), and the mapping from
+// typed errors to them. Deploy tools rely on these numbers: they never change meaning.
+import { isKatanaError } from '@katana/errors';
+
+export const EXIT_OK = 0;
+/** Any error: bad input, no such process, unsafe state, build-id mismatch, ... */
+export const EXIT_ERROR = 1;
+/** The two builds differ in a way katana cannot turn into a patch (e.g. a changed struct layout). */
+export const EXIT_UNRECONCILABLE = 2;
+/** The two builds have no difference to patch. */
+export const EXIT_NOTHING_TO_PATCH = 3;
+/** Command-line usage errors (unknown option, missing argument). */
+export const EXIT_USAGE = 64;
+
+/** The exit code for an error thrown by a command. */
+export function exitCodeFor(error: unknown): number {
+  if (!isKatanaError(error)) return EXIT_ERROR;
+  switch (error.code) {
+    case 'E_USAGE':
+      return EXIT_USAGE;
+    case 'E_UNSUPPORTED_CHANGE':
+      return EXIT_UNRECONCILABLE;
+    case 'E_NOTHING_CHANGED':
+      return EXIT_NOTHING_TO_PATCH;
+    default:
+      return EXIT_ERROR;
+  }
+}

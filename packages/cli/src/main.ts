@@ -1,0 +1,55 @@
+// `katana`: the command-line entry. Dispatches to one command, and turns whatever it throws into
+// one line on stderr and an exit code (exit-codes.ts); a stack trace only with KATANA_DEBUG=1.
+import { isKatanaError } from '@katana/errors';
+import { applyCommand, applyUsage } from './commands/apply.js';
+import { diffCommand, diffUsage } from './commands/diff.js';
+import { inspectCommand, inspectUsage } from './commands/inspect.js';
+import { exitCodeFor, EXIT_USAGE } from './exit-codes.js';
+import { toJson } from './json.js';
+
+const commands: Record<string, (argv: string[]) => Promise<number>> = {
+  diff: diffCommand,
+  inspect: inspectCommand,
+  apply: applyCommand,
+};
+
+const usage = `usage:
+  ${diffUsage}
+  ${inspectUsage}
+  ${applyUsage}
+
+exit codes: 0 ok, 1 error, 2 the change cannot be patched, 3 nothing to patch, 64 usage`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(`${usage}\n`);
+    return name === undefined ? EXIT_USAGE : 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`katana: unknown command '${name}'\n${usage}\n`);
+    return EXIT_USAGE;
+  }
+  try {
+    return await command(rest);
+  } catch (error) {
+    return report(error, rest.includes('--json'));
+  }
+}
+
+function report(error: unknown, json: boolean): number {
+  const code = exitCodeFor(error);
+  if (isKatanaError(error)) {
+    process.stderr.write(`katana: ${error.message}\n`);
+    if (json) process.stdout.write(`${toJson({ ok: false, code: error.code, message: error.message })}\n`);
+  } else {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`katana: internal error: ${message} (this is a bug in katana; KATANA_DEBUG=1 shows where)\n`);
+    if (json) process.stdout.write(`${toJson({ ok: false, code: 'E_INTERNAL', message })}\n`);
+  }
+  if (process.env.KATANA_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+  return code;
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,116 @@
+// Finding the objects of OLD and NEW. A linked file (executable or shared library) is looked up in
+// the object store by its build-id: links/<id>.json lists the objects katana-cc compiled for it, and
+// each object's manifest names its source. A folder is walked for .o files instead. Objects are then
+// paired by source (folders: by path relative to the folder); objects only in NEW are entirely new,
+// objects only in OLD are ignored (their functions are no longer called by anything in NEW).
+import { readdirSync, statSync } from 'node:fs';
+import { basename, dirname, join, relative } from 'node:path';
+import { ElfFile, ET_REL, STT_FILE } from '@katana/elf';
+import type { ObjectStore } from '@katana/cc';
+import { EmitterError } from './errors.js';
+
+/** One object file of a build. */
+export interface BuildObject {
+  /** What pairs it with its counterpart: the manifest's source, or the path relative to the folder. */
+  key: string;
+  /** Source file relative to the project root (written into the PO for local symbols). */
+  file: string;
+  /** Where the object was read from. */
+  path: string;
+  elf: ElfFile;
+}
+
+/** An object of NEW with its OLD counterpart, if any. */
+export interface ObjectPair {
+  old?: BuildObject;
+  new: BuildObject;
+}
+
+/** What diffBuilds works from. */
+export interface Inputs {
+  /** The OLD linked module: build-id and link-time symbol values. */
+  target: ElfFile;
+  targetBuildId: string;
+  pairs: ObjectPair[];
+}
+
+/** Loads both builds and pairs their objects; `targetPath` is required when `oldPath` is a folder. */
+export function loadInputs(oldPath: string, newPath: string, store: ObjectStore, targetPath?: string): Inputs {
+  const oldObjects = loadBuild(oldPath, store, 'OLD');
+  const newObjects = loadBuild(newPath, store, 'NEW');
+  let target: ElfFile;
+  if (oldObjects.linked) target = oldObjects.linked;
+  else if (targetPath) target = openElf(targetPath, 'target');
+  else throw new EmitterError(`OLD ${oldPath} is a folder of objects: the old executable is needed too (target)`);
+  const targetBuildId = target.buildId();
+  if (!targetBuildId) throw new EmitterError(`target ${target.path ?? oldPath} has no build-id (link with -Wl,--build-id)`);
+  const oldByKey = new Map(oldObjects.objects.map((o) => [o.key, o]));
+  const pairs = newObjects.objects.map((n) => ({ old: oldByKey.get(n.key), new: n }));
+  return { target, targetBuildId, pairs };
+}
+
+interface LoadedBuild {
+  objects: BuildObject[];
+  /** The linked file itself, when the build was given as one. */
+  linked?: ElfFile;
+}
+
+function loadBuild(path: string, store: ObjectStore, role: 'OLD' | 'NEW'): LoadedBuild {
+  let isFolder: boolean;
+  try {
+    isFolder = statSync(path).isDirectory();
+  } catch (cause) {
+    throw new EmitterError(`${role} ${path} does not exist`, { cause });
+  }
+  if (isFolder) return { objects: objectsInFolder(path, role) };
+  const linked = openElf(path, role);
+  const buildId = linked.buildId();
+  if (!buildId) throw new EmitterError(`${role} ${path} has no build-id (it was not linked by katana-cc)`);
+  const link = store.readLink(buildId);
+  if (!link) {
+    throw new EmitterError(`${role} was not linked by katana-cc (build-id ${buildId} not in the store at ${store.dir})`);
+  }
+  const objects: BuildObject[] = [];
+  const seen = new Set<string>();
+  for (const { path: output, hash } of link.objects) {
+    const manifest = store.readManifest(hash);
+    if (!manifest || !store.hasObject(hash)) {
+      throw new EmitterError(`object ${output} of ${role} ${path} (sha256 ${hash}) is missing from the store at ${store.dir}`);
+    }
+    // The same source compiled twice into one link (two flavours of one file) keeps both apart.
+    const key = seen.has(manifest.source) ? `${manifest.source}@${basename(manifest.output)}` : manifest.source;
+    seen.add(key);
+    const objectPath = store.objectPath(hash);
+    objects.push({ key, file: manifest.source, path: objectPath, elf: openElf(objectPath, `${role} object`) });
+  }
+  return { objects, linked };
+}
+
+function objectsInFolder(root: string, role: 'OLD' | 'NEW'): BuildObject[] {
+  const objects: BuildObject[] = [];
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const full = join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.isFile() && entry.name.endsWith('.o')) {
+        const elf = openElf(full, `${role} object`);
+        if (elf.header.type !== ET_REL) throw new EmitterError(`${role} object ${full} is not a relocatable object`);
+        const key = relative(root, full);
+        // The source path: the object's folder plus the file name gcc wrote into STT_FILE.
+        const sttFile = elf.symbols().find((s) => s.type === STT_FILE)?.name;
+        const file = sttFile ? join(dirname(key), basename(sttFile)) : key;
+        objects.push({ key, file, path: full, elf });
+      }
+    }
+  };
+  walk(root);
+  return objects;
+}
+
+function openElf(path: string, role: string): ElfFile {
+  try {
+    return ElfFile.open(path);
+  } catch (cause) {
+    throw new EmitterError(`${role} ${path} is not a readable ELF file`, { cause });
+  }
+}

@@ -1,0 +1,73 @@
+// What `katana inspect` shows: a PatchObject summarised for a person (text) or a program (JSON):
+// the target's build-id, each changed or new function with its source file and sizes, the new
+// variables, the external symbols the patch needs and the functions it makes unsafe.
+import type { PatchObject } from './model.js';
+
+export interface PatchDescription {
+  target: { name: string; buildId: string };
+  changed: { name: string; file: string; oldSize: number; newSize: number; address: string }[];
+  added: { name: string; file: string; size: number }[];
+  newVariables: { name: string; file: string; section: string; size: number }[];
+  externals: { name: string; file?: string; resolution: string }[];
+  unsafe: { name: string; file?: string; address: string; size: number; redirected: boolean }[];
+  sizes: { text: number; rodata: number; data: number; bss: number };
+}
+
+const hex = (v: bigint) => `0x${v.toString(16)}`;
+
+/** Summarises a PatchObject as plain data (what `katana inspect --json` prints). */
+export function describePatchObject(po: PatchObject): PatchDescription {
+  const changed: PatchDescription['changed'] = [];
+  const added: PatchDescription['added'] = [];
+  for (const f of po.functions) {
+    if (f.replaces) changed.push({ name: f.name, file: f.file, oldSize: f.replaces.size, newSize: f.size, address: hex(f.replaces.address) });
+    else added.push({ name: f.name, file: f.file, size: f.size });
+  }
+  const newVariables = po.symbols
+    .filter((s) => (s.type === 'object' || s.type === 'tls') && s.defined && s.defined.section !== 'text')
+    .map((s) => ({ name: s.name, file: s.file ?? '', section: s.defined!.section, size: s.size }));
+  const unsafeNames = new Set(po.unsafe.map((u) => `${u.file ?? ''}:${u.name}:${u.address}`));
+  const externals = po.symbols
+    .filter((s) => s.target && !(s.target.value !== undefined && unsafeNames.has(`${s.file ?? ''}:${s.name}:${s.target.value}`) && !isReferenced(po, s)))
+    .map((s) => ({
+      name: s.name,
+      ...(s.file === undefined ? {} : { file: s.file }),
+      resolution: s.target!.value === undefined ? 'shared library' : `${s.type === 'tls' ? 'TLS offset' : 'link-time'} ${hex(s.target!.value)} in ${po.targetName}`,
+    }));
+  return {
+    target: { name: po.targetName, buildId: po.targetBuildId },
+    changed,
+    added,
+    newVariables,
+    externals,
+    unsafe: po.unsafe.map((u) => ({
+      name: u.name,
+      ...(u.file === undefined ? {} : { file: u.file }),
+      address: hex(u.address),
+      size: u.size,
+      redirected: u.redirectTo !== undefined,
+    })),
+    sizes: { text: po.text.length, rodata: po.rodata.length, data: po.data.length, bss: po.bssSize },
+  };
+}
+
+function isReferenced(po: PatchObject, symbol: PatchObject['symbols'][number]): boolean {
+  const index = po.symbols.indexOf(symbol);
+  return po.relocations.some((r) => r.symbol === index);
+}
+
+/** The text `katana inspect` prints for a description. */
+export function formatPatchDescription(d: PatchDescription, file: string): string {
+  const lines = [`Patch Object ${file}`, `  target      ${d.target.name} (build-id ${d.target.buildId})`];
+  lines.push(`  functions   ${d.changed.length} changed, ${d.added.length} new`);
+  for (const f of d.changed) lines.push(`    changed   ${f.name} (${f.file || 'unknown file'}): ${f.oldSize} -> ${f.newSize} bytes, at ${f.address}`);
+  for (const f of d.added) lines.push(`    new       ${f.name} (${f.file || 'unknown file'}): ${f.size} bytes`);
+  lines.push(`  variables   ${d.newVariables.length === 0 ? 'no new variables' : `${d.newVariables.length} new`}`);
+  for (const v of d.newVariables) lines.push(`    new       ${v.name} (${v.file || 'unknown file'}): ${v.size} bytes in .${v.section}.new`);
+  lines.push(`  externals   ${d.externals.length}`);
+  for (const e of d.externals) lines.push(`    needs     ${e.name}${e.file ? ` (${e.file})` : ''}: ${e.resolution}`);
+  lines.push(`  unsafe      ${d.unsafe.length} function(s) no thread may be in while the patch switches`);
+  for (const u of d.unsafe) lines.push(`    unsafe    ${u.name}${u.file ? ` (${u.file})` : ''} at ${u.address}, ${u.size} bytes${u.redirected ? ', redirected' : ''}`);
+  lines.push(`  sizes       .text.new ${d.sizes.text}, .rodata.new ${d.sizes.rodata}, .data.new ${d.sizes.data}, .bss.new ${d.sizes.bss} bytes`);
+  return lines.join('\n');
+}

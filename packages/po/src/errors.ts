@@ -1,0 +1,13 @@
+// Errors raised while reading or validating a Patch Object.
+import { KatanaError } from '@katana/errors';
+
+/** A file that is not a Patch Object, or one whose contents contradict themselves. */
+export class PoFormatError extends KatanaError {
+  constructor(
+    readonly file: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super('E_PO_FORMAT', `${file} is not a valid Patch Object: ${detail}`, options);
+  }
+}
