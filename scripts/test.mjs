@@ -32,10 +32,17 @@ for (const ws of workspaces) {
     if (only.length && !only.some((o) => rel.includes(o))) continue;
     count++;
     const t0 = Date.now();
-    const r = spawnSync(process.execPath, [file], { cwd: root, stdio: 'inherit' });
+    const r = spawnSync(process.execPath, [file], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 64 << 20 });
+    process.stdout.write(r.stdout);
+    process.stderr.write(r.stderr);
     const secs = ((Date.now() - t0) / 1000).toFixed(1);
-    if (r.status !== 0) failed.push(rel);
-    process.stdout.write(`${r.status === 0 ? 'ok  ' : 'FAIL'} ${rel} (${secs}s)\n`);
+    // uvu exits 0 when a before/after hook throws (it swallows the error), so also require that
+    // every test it counted passed.
+    const total = Number(/Total:\s+(\d+)/.exec(r.stdout)?.[1] ?? NaN);
+    const passed = Number(/Passed:\s+(\d+)/.exec(r.stdout)?.[1] ?? NaN);
+    const ok = r.status === 0 && Number.isFinite(total) && total > 0 && passed === total;
+    if (!ok) failed.push(rel);
+    process.stdout.write(`${ok ? 'ok  ' : 'FAIL'} ${rel} (${secs}s${ok ? '' : `, exit ${r.status}, ${passed}/${total} passed`})\n`);
   }
 }
 const total = ((Date.now() - started) / 1000).toFixed(1);

@@ -1,1 +1,17 @@
-export {};
+// @katana/applier: applies a Patch Object to a running x86-64 Linux process through ptrace.
+export { applyPatch, type ApplyOptions, type ApplyReport } from './apply.js';
+export {
+  ApplierError, NoSuchProcessError, PermissionError, BuildIdMismatchError, UnsafeStateError, UnresolvedSymbolError,
+  PatchAreaError, RelocationError,
+} from './errors.js';
+export { readProcess, readMaps, readAuxv, parseMaps, Module, type MapEntry, type ProcessModel } from './process.js';
+export { resolveSymbols, type ResolvedSymbol } from './symbols.js';
+export { planArea, isCallTarget, PAGE_SIZE, JUMP_ENTRY_SIZE, GOT_SLOT_SIZE, type PatchPlan } from './plan.js';
+export { chooseRange, freeGaps, REL32_REACH, type AreaRequest, type ReachConstraint, type AreaNeighbourhood } from './choose-range.js';
+export { areaRequest, mapNear } from './map.js';
+export { relocate, symbolAddress, type RelocateInput } from './relocate.js';
+export { SafetyCheck, unsafeRanges, followsCall, STACK_SCAN_LIMIT, type UnsafeRange, type ThreadState } from './safety.js';
+export { trampolineSites, encodeJmpRel32, saveUndo, writeBody, writeTrampoline, JMP_REL32_SIZE, type TrampolineSite } from './write.js';
+export { UndoLog } from './undo.js';
+export { ThreadGroup, listTasks } from './threads.js';
+export * from './remote-syscall.js';

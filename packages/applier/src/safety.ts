@@ -68,8 +68,14 @@ export class SafetyCheck {
   /** Reads the code of every unsafe range (plus the 7 bytes before it) from the running process. */
   constructor(readonly ranges: UnsafeRange[], private readonly memory: ProcessMemory, private readonly maps: readonly MapEntry[]) {
     this.#ranges = ranges.map((range) => {
+      // The bytes before the function may be unmapped; zeros there never look like a call.
       const codeStart = range.start - BigInt(LONGEST_CALL);
-      return { range, codeStart, code: memory.tryRead(codeStart, Number(range.end - codeStart)) ?? memory.read(range.start, Number(range.end - range.start)) };
+      const before = memory.tryRead(codeStart, LONGEST_CALL) ?? new Uint8Array(LONGEST_CALL);
+      const body = memory.read(range.start, Number(range.end - range.start));
+      const code = new Uint8Array(LONGEST_CALL + body.length);
+      code.set(before, 0);
+      code.set(body, LONGEST_CALL);
+      return { range, codeStart, code };
     });
   }
 
@@ -83,8 +89,7 @@ export class SafetyCheck {
       const word = view.getBigUint64(i, true);
       const hit = this.#rangeOf(word);
       if (hit === undefined) continue;
-      const offset = hit.code.length === Number(hit.range.end - hit.codeStart) ? Number(word - hit.codeStart) : Number(word - hit.range.start);
-      if (followsCall(hit.code, offset)) throw new UnsafeStateError(thread.tid, hit.range.name, 'will return into', hit.range.why);
+      if (followsCall(hit.code, Number(word - hit.codeStart))) throw new UnsafeStateError(thread.tid, hit.range.name, 'will return into', hit.range.why);
     }
   }
 

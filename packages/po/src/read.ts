@@ -106,8 +106,8 @@ function decode(elf: ElfFile, file: string): PatchObject {
   const valuesView = new DataView(values.buffer, values.byteOffset, values.length);
   for (let at = 0; at < values.length; at += SYMBOL_VALUE_ENTRY_SIZE) {
     const symbol = symbols[symbolAt(valuesView.getUint32(at, true), 'the symbol value note')]!;
-    if (!symbol.target) fail(`the symbol value note gives a value to ${symbol.name}, which the patch defines`);
-    symbol.target.value = valuesView.getBigUint64(at + 8, true);
+    const target = symbol.target ?? fail(`the symbol value note gives a value to ${symbol.name}, which the patch defines`);
+    target.value = valuesView.getBigUint64(at + 8, true);
   }
 
   const relocations: PoRelocation[] = [];

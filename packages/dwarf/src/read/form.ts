@@ -2,7 +2,7 @@
 // Indexed forms are resolved here: DW_FORM_strx* through .debug_str_offsets (at the unit's
 // DW_AT_str_offsets_base) into .debug_str, DW_FORM_addrx* through .debug_addr (at DW_AT_addr_base),
 // keeping the .o relocation target of the address they land on.
-import { Cursor, stringAt } from '../cursor.js';
+import { Cursor } from '../cursor.js';
 import * as F from '../constants.js';
 import type { DebugSection, DebugSections, RelocTarget } from '../sections.js';
 import { infoOffset } from './die.js';

@@ -1,0 +1,138 @@
+// applyPatch: the orchestration, arranged to keep the target's stop window as short as possible.
+//   1. With nothing stopped: read the process model, check the build-id, resolve symbols, plan the
+//      area, read the code the safety check needs.
+//   2. Seize every thread (PTRACE_SEIZE stops nothing); stop ONE thread just long enough to mmap the
+//      area near the executable and mprotect its code pages; resume it.
+//   3. With the target running: relocate and write the area (nothing executes those pages yet).
+//   4. Stop all threads, check that none is in or returning into a replaced function, write the
+//      trampolines, detach. Only this window counts as `stoppedMicros`.
+//   5. On any error: roll back every write and mapping (undo.ts), detach, rethrow a typed error.
+// The target is never left half-patched, and keeps running in every case.
+import type { PatchObject } from '@katana/po';
+import { ProcessMemory } from '@katana/ptrace';
+import { BuildIdMismatchError } from './errors.js';
+import { areaRequest, mapNear } from './map.js';
+import { explainOsError } from './os-errors.js';
+import { planArea } from './plan.js';
+import { readProcess } from './process.js';
+import { relocate, symbolAddress } from './relocate.js';
+import { remoteMunmap } from './remote-syscall.js';
+import { SafetyCheck, unsafeRanges } from './safety.js';
+import { resolveSymbols } from './symbols.js';
+import { ThreadGroup } from './threads.js';
+import { UndoLog } from './undo.js';
+import { trampolineSites, writeBody, writeTrampoline } from './write.js';
+
+/** What to apply where. */
+export interface ApplyOptions {
+  pid: number;
+  po: PatchObject;
+  /** How messages name the patch (e.g. the .po file name); "the patch" when absent. */
+  poName?: string;
+}
+
+/** What an apply did. */
+export interface ApplyReport {
+  pid: number;
+  /** Each patched function: its old entry and its new code. */
+  functions: { name: string; from: bigint; to: bigint }[];
+  /** Where the patch was mapped. */
+  area: { start: bigint; size: number };
+  /** Threads of the target at the moment of the switch. */
+  threads: number;
+  /** Wall time from the first interrupt to the last thread resumed. */
+  stoppedMicros: number;
+  totalMillis: number;
+}
+
+/** Applies `po` to the running process `pid`; throws an ApplierError subclass, leaving the target unchanged, on failure. */
+export function applyPatch(options: ApplyOptions): ApplyReport {
+  const started = process.hrtime.bigint();
+  const { pid, po } = options;
+
+  // Phase 1: nothing stopped.
+  const model = readProcess(pid);
+  if (model.buildId !== po.targetBuildId.toLowerCase()) {
+    throw new BuildIdMismatchError(pid, options.poName ?? 'the patch', po.targetBuildId, model.exePath, model.buildId);
+  }
+  let memory: ProcessMemory;
+  try {
+    memory = new ProcessMemory(pid);
+  } catch (error) {
+    throw explainOsError(pid, error);
+  }
+  try {
+    const bias = model.exe.bias;
+    const resolved = resolveSymbols(model, po, memory);
+    const plan = planArea(po, resolved);
+    const sites = trampolineSites(po, bias);
+    const request = areaRequest(po, plan, resolved, sites);
+    const safety = new SafetyCheck(unsafeRanges(po, bias), memory, model.maps);
+
+    // Phase 2: seize, and map the area in one briefly stopped thread.
+    let group: ThreadGroup;
+    try {
+      group = ThreadGroup.seize(pid);
+    } catch (error) {
+      throw explainOsError(pid, error);
+    }
+    const undo = new UndoLog();
+    let allStopped = false;
+    try {
+      group.stopOne(pid);
+      const base = mapNear(model, pid, plan, request);
+      undo.recordMapping(base, plan.size);
+      group.resumeOne(pid);
+
+      // Phase 3: target running; fill the fresh pages.
+      const input = { po, plan, base, resolved };
+      writeBody(memory, base, relocate(input));
+      const functions = sites.map((s) => ({ name: s.name, from: s.site, to: symbolAddress(input, s.symbol) }));
+
+      // Phase 4: the stop window.
+      const stopBegan = process.hrtime.bigint();
+      group.stopAll();
+      allStopped = true;
+      for (const thread of group.threads) {
+        const regs = group.regs(thread);
+        safety.assertSafe({ tid: thread, rip: regs.rip, rsp: regs.rsp });
+      }
+      for (const f of functions) writeTrampoline(memory, undo, f.from, f.to);
+      group.detachAll();
+      const stopEnded = process.hrtime.bigint();
+
+      return {
+        pid,
+        functions,
+        area: { start: base, size: plan.size },
+        threads: group.threads.length,
+        stoppedMicros: Number((stopEnded - stopBegan) / 1000n),
+        totalMillis: Number((process.hrtime.bigint() - started) / 1_000_000n),
+      };
+    } catch (error) {
+      rollBack(group, memory, undo, allStopped);
+      throw explainOsError(pid, error);
+    }
+  } finally {
+    memory.close();
+  }
+}
+
+/** Undoes every change (munmap needs a stopped thread), then lets every thread go. Best effort: the original error matters more. */
+function rollBack(group: ThreadGroup, memory: ProcessMemory, undo: UndoLog, allStopped: boolean): void {
+  try {
+    if (!undo.empty) {
+      if (!allStopped) group.stopAll();
+      const tid = group.threads[0]!;
+      undo.rollback(memory, (start, size) => remoteMunmap(group.pid, tid, start, size));
+    }
+  } catch {
+    // The process may have died; nothing more can be restored.
+  } finally {
+    try {
+      group.detachAll();
+    } catch {
+      // Already detached or gone.
+    }
+  }
+}

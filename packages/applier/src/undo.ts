@@ -1,0 +1,56 @@
+// The undo log of one apply: the old bytes of every write into memory the process already had, and
+// every mapping we created. A target is never left half-patched: on any failure after the first
+// change, rollback() restores the bytes in reverse order (so overlapping writes unwind correctly) and
+// then unmaps the patch area. Writes into the fresh patch area are not logged; unmapping drops them.
+import type { ProcessMemory } from '@katana/ptrace';
+
+/** Everything an apply changed in the target, in order. */
+export class UndoLog {
+  readonly #writes: { address: bigint; old: Uint8Array }[] = [];
+  readonly #mappings: { start: bigint; size: number }[] = [];
+
+  /** Remembers that `old` were the bytes at `address` before we overwrote them. */
+  recordWrite(address: bigint, old: Uint8Array): void {
+    this.#writes.push({ address, old });
+  }
+
+  /** Remembers a mapping we created in the target. */
+  recordMapping(start: bigint, size: number): void {
+    this.#mappings.push({ start, size });
+  }
+
+  /** True when nothing was changed yet. */
+  get empty(): boolean {
+    return this.#writes.length === 0 && this.#mappings.length === 0;
+  }
+
+  /** Whether rollback() will need a stopped thread (to run munmap in the target). */
+  get hasMappings(): boolean {
+    return this.#mappings.length > 0;
+  }
+
+  /**
+   * Restores every byte in reverse order, then unmaps every mapping through `unmap` (which runs
+   * munmap in a stopped thread of the target). Keeps going past failures and rethrows the first.
+   */
+  rollback(memory: ProcessMemory, unmap: (start: bigint, size: number) => void): void {
+    let first: unknown;
+    for (const w of [...this.#writes].reverse()) {
+      try {
+        memory.write(w.address, w.old);
+      } catch (error) {
+        first ??= error;
+      }
+    }
+    for (const m of [...this.#mappings].reverse()) {
+      try {
+        unmap(m.start, m.size);
+      } catch (error) {
+        first ??= error;
+      }
+    }
+    this.#writes.length = 0;
+    this.#mappings.length = 0;
+    if (first !== undefined) throw first;
+  }
+}
