@@ -86,7 +86,7 @@ inputs('g++ reads .c and .i as C++', () => {
 inputs('-x c makes any file C until -x none', () => {
   const c = classifyArgs(['-x', 'c', 'prog.txt', '-x', 'none', 'lib.o', '-o', 'p'], 'c');
   assert.equal(c.sources.map((s) => [s.path, s.language, s.forced]), [['prog.txt', 'c', 'c']]);
-  assert.equal(c.inputs[1], { kind: 'file', path: 'lib.o', at: 4 });
+  assert.equal(c.inputs[1], { kind: 'file', path: 'lib.o', at: 5 });
   assert.equal(c.languageAt, [0, 1, 3, 4]);
 });
 inputs('-xc++ joined', () => {

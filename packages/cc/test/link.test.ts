@@ -89,7 +89,7 @@ link('-shared and -r are recorded with their kind', (ctx) => {
   const dir = ctx['dir'] as string;
   katanaOk('katana-cc', ['-shared', '-fPIC', '-o', 'libadd.so', 'add.c'], dir);
   katanaOk('katana-cc', ['-c', 'twice.c'], dir);
-  katanaOk('katana-cc', ['-r', '-o', 'both.o', 'twice.o', 'root.c'], dir);
+  katanaOk('katana-cc', ['-r', '-o', 'both.o', 'twice.o', 'add.c'], dir);
   const s = store(dir);
   const kinds = storeFiles(s.dir, 'links').map((f) => s.readLink(f.replace('.json', ''))!)
     .map((r) => [r.kind, r.output, r.buildId === readelfBuildId(r.output), r.objects.length]).sort();

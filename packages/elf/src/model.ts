@@ -74,6 +74,11 @@ export interface ElfSymbol {
   version?: string;
   /** For .dynsym: true when the version is hidden (not the default `@@` version). */
   versionHidden?: boolean;
+  /**
+   * For .dynsym versions needed from another object (.gnu.version_r): that object's name as the
+   * linker recorded it (vn_file, e.g. "libc.so.6"). Undefined for versions this file defines.
+   */
+  versionFile?: string;
 }
 
 /** One RELA entry, with its symbol resolved (index 0 gives the null symbol). */

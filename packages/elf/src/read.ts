@@ -49,7 +49,8 @@ export class ElfFile {
   static open(path: string): ElfFile {
     let bytes: Uint8Array;
     try {
-      bytes = readFileSync(path);
+      const buffer = readFileSync(path);
+      bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
     } catch (cause) {
       throw new ElfIoError(`cannot read ${path}: ${(cause as Error).message}`, { cause });
     }

@@ -65,7 +65,7 @@ export function recordObject(ctx: RecordContext, source: SourceInput, objectFile
     compiler: ctx.compiler,
     language: source.language,
   });
-  ctx.log(`recorded ${output} (sha256 ${hash}) from ${source.path}`);
+  ctx.log(`recorded the object of ${source.path} for ${output} (sha256 ${hash})`);
   return hash;
 }
 
@@ -98,5 +98,5 @@ export async function recordLink(ctx: RecordContext, output: string, kind: LinkR
     }
   }
   ctx.store.writeLink({ buildId, output: absolute, kind, cwd: ctx.cwd, args: ctx.args, objects, untracked });
-  ctx.log(`recorded the link of ${output} (build-id ${buildId}): ${objects.length} objects, ${untracked.length} untracked`);
+  ctx.log(`recorded the link of ${output} (build-id ${buildId}; objects: ${objects.length}, untracked: ${untracked.length})`);
 }
