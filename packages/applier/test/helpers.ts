@@ -76,21 +76,17 @@ export function patchFromObject(objPath: string, fn: string, oldExe: string): Pa
   const old = ElfFile.open(oldExe);
   const text = obj.section(`.text.${fn}`);
   if (text === undefined) throw new Error(`${objPath} has no .text.${fn}`);
-  const rodataParts: Uint8Array[] = [];
   const rodataOffset = new Map<number, number>();
   let rodataSize = 0;
   for (const s of obj.sections) {
     if (!s.name.startsWith('.rodata')) continue;
-    rodataSize = Math.ceil(rodataSize / Math.max(s.addralign, 1)) * Math.max(s.addralign, 1);
+    const align = Math.max(s.addralign, 1);
+    rodataSize = Math.ceil(rodataSize / align) * align;
     rodataOffset.set(s.index, rodataSize);
-    const padded = new Uint8Array(rodataSize + s.size);
-    for (const p of rodataParts) padded.set(p, 0);
-    rodataParts.length = 0;
-    rodataParts.push(padded);
-    padded.set(s.data(), rodataSize);
     rodataSize += s.size;
   }
-  const rodata = rodataParts[0] ?? new Uint8Array(0);
+  const rodata = new Uint8Array(rodataSize);
+  for (const [index, offset] of rodataOffset) rodata.set(obj.sections[index]!.data(), offset);
   const objSymbols = obj.symbols();
   const oldSymbols = old.symbols();
   const fnSym = objSymbols.find((s) => s.name === fn && s.shndx === text.index)!;

@@ -2,8 +2,8 @@
 // symbol, an index into the versions defined in .gnu.version_d (Elf64_Verdef + Elf64_Verdaux) or
 // needed in .gnu.version_r (Elf64_Verneed + Elf64_Vernaux), with bit 0x8000 marking a hidden
 // version (`name@VER` rather than the default `name@@VER`); a needed version also names its file.
-// Indices 0 and 1 mean local and unversioned global. Both chains are walked with a bound on the entry count, so a corrupt vd_next or
-// vn_next cannot loop.
+// Indices 0 and 1 mean local and unversioned global. Both chains are walked with a bound on the
+// entry count, so a corrupt vd_next or vn_next cannot loop.
 import { Cursor } from './cursor.js';
 import { SHT_GNU_verdef, SHT_GNU_verneed, SHT_GNU_versym, SHT_STRTAB, VERSYM_HIDDEN, VERSYM_VERSION } from './constants.js';
 import { ElfFormatError } from './errors.js';

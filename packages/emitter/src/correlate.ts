@@ -44,8 +44,8 @@ export class Correlation {
         oldByName.delete(f.name);
       } else if (f.bind === STB_LOCAL) unmatched.push(f);
     }
-    const oldByStripped = groupBy([...oldByName.values()].filter((f) => f.bind === STB_LOCAL), stripNumbers);
-    const newByStripped = groupBy(unmatched, stripNumbers);
+    const oldByStripped = groupBy([...oldByName.values()].filter((f) => f.bind === STB_LOCAL), (f) => stripNumbers(f.name));
+    const newByStripped = groupBy(unmatched, (f) => stripNumbers(f.name));
     for (const [stripped, news] of newByStripped) {
       const olds = oldByStripped.get(stripped);
       if (news.length === 1 && olds?.length === 1) this.pairs.set(news[0]!.index, olds[0]!);

@@ -1,1 +1,46 @@
-export {};
+// @katana/emitter: diff two builds into a Patch Object. The pipeline, named after kpatch's verbs:
+// inputs (find and pair the objects of OLD and NEW) → correlate (pair their symbols) → compare
+// (decide which functions changed) → mark (choose the functions of the patch) → types (refuse
+// changed variable types) → include (bind every reference, copy what travels with the code) →
+// create (the PatchObject value).
+import { basename } from 'node:path';
+import { ObjectStore } from '@katana/cc';
+import type { PatchObject } from '@katana/po';
+import { PoBuilder } from './create.js';
+import { NothingToPatchError } from './errors.js';
+import { include } from './include.js';
+import { loadInputs } from './inputs.js';
+import { mark } from './mark.js';
+import type { DiffReport } from './report.js';
+import { TargetSymbols } from './targets.js';
+import { checkVariableTypes } from './types.js';
+
+export { EmitterError, NothingToPatchError, UnsupportedChangeError } from './errors.js';
+export type { DiffReport } from './report.js';
+
+/** What to diff. */
+export interface DiffOptions {
+  /** An executable or shared library linked by katana-cc, or a folder of .o files. */
+  old: string;
+  /** Likewise. */
+  new: string;
+  /** When `old` is a folder: the old executable (build-id and symbol values). */
+  target?: string;
+  /** Default: ObjectStore.locate({ cwd: process.cwd() }). */
+  store?: ObjectStore;
+}
+
+/** Diffs OLD against NEW and returns the Patch Object turning a running OLD into NEW, with a report. */
+export function diffBuilds(options: DiffOptions): { po: PatchObject; report: DiffReport } {
+  const store = options.store ?? ObjectStore.locate({ cwd: process.cwd() });
+  const inputs = loadInputs(options.old, options.new, store, options.target);
+  const diffs = mark(inputs.pairs);
+  if (!diffs.some((d) => d.functions.length > 0)) throw new NothingToPatchError();
+  checkVariableTypes(diffs);
+  const targetName = basename(inputs.target.path ?? options.target ?? options.old);
+  const report: DiffReport = { changed: [], added: [], newVariables: [], externals: [], warnings: [] };
+  const builder = new PoBuilder();
+  include(diffs, new TargetSymbols(inputs.target, targetName), builder, report);
+  report.warnings.push(...builder.warnings);
+  return { po: builder.build(inputs.targetBuildId, targetName), report };
+}
