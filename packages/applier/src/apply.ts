@@ -70,12 +70,7 @@ export function applyPatch(options: ApplyOptions): ApplyReport {
     const safety = new SafetyCheck(unsafeRanges(po, bias), memory, model.maps);
 
     // Phase 2: seize, and map the area in one briefly stopped thread.
-    let group: ThreadGroup;
-    try {
-      group = ThreadGroup.seize(pid);
-    } catch (error) {
-      throw explainOsError(pid, error);
-    }
+    const group = ThreadGroup.seize(pid);
     const undo = new UndoLog();
     let allStopped = false;
     try {
@@ -98,6 +93,7 @@ export function applyPatch(options: ApplyOptions): ApplyReport {
         safety.assertSafe({ tid: thread, rip: regs.rip, rsp: regs.rsp });
       }
       for (const f of functions) writeTrampoline(memory, undo, f.from, f.to);
+      const threads = group.threads.length;
       group.detachAll();
       const stopEnded = process.hrtime.bigint();
 
@@ -105,14 +101,16 @@ export function applyPatch(options: ApplyOptions): ApplyReport {
         pid,
         functions,
         area: { start: base, size: plan.size },
-        threads: group.threads.length,
+        threads,
         stoppedMicros: Number((stopEnded - stopBegan) / 1000n),
         totalMillis: Number((process.hrtime.bigint() - started) / 1_000_000n),
       };
     } catch (error) {
       rollBack(group, memory, undo, allStopped);
-      throw explainOsError(pid, error);
+      throw error;
     }
+  } catch (error) {
+    throw explainOsError(pid, error);
   } finally {
     memory.close();
   }

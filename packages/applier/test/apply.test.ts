@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ElfFile, R_X86_64_32, R_X86_64_PLT32 } from '@katana/elf';
 import { ProcessMemory } from '@katana/ptrace';
-import { BuildIdMismatchError, NoSuchProcessError, UnsafeStateError, applyPatch, readProcess } from '../src/index.js';
+import { BuildIdMismatchError, NoSuchProcessError, UnresolvedSymbolError, UnsafeStateError, applyPatch, readProcess } from '../src/index.js';
 import { Target, fixture, gcc, patchFromObject, tempDir } from './helpers.js';
 
 const apply = suite('applyPatch');
@@ -45,6 +45,7 @@ apply.before(() => {
   gcc(['-g', '-O2', '-pthread', '-o', path('sleeper'), fixture('sleeper.c')]);
   gcc(['-g', '-O2', '-fPIE', '-ffunction-sections', '-c', '-o', path('value2.o'), fixture('value2.c')]);
   gcc(['-g', '-O2', '-fno-pie', '-ffunction-sections', '-c', '-o', path('value_puts.o'), fixture('value_puts.c')]);
+  gcc(['-g', '-O2', '-fno-pie', '-ffunction-sections', '-c', '-o', path('value_printf.o'), fixture('value_printf.c')]);
 });
 
 apply.after(() => {
@@ -86,14 +87,29 @@ apply('a non-PIE exe calls puts from the patch through the jump table', async ()
   assert.ok(t.running);
 });
 
-apply('a static non-PIE exe is patched with a call into its own copy of puts', async () => {
+apply('a static non-PIE exe is patched with a call into its own copy of printf', async () => {
   const exe = path('value-static');
   const t = run(exe);
   await t.waitFor(/value 1\n/);
-  applyPatch({ pid: t.pid, po: patchFromObject(path('value_puts.o'), 'value', exe) });
+  const report = applyPatch({ pid: t.pid, po: patchFromObject(path('value_printf.o'), 'value', exe) });
   const mark = t.output.length;
-  await t.waitFor(/patched\nvalue 2\n/, mark);
+  await t.waitFor(/patched 2\nvalue 2\n/, mark);
+  assert.ok(report.area.start < 0x400000n);
   assert.ok(t.running);
+});
+
+apply('a symbol the static exe does not link (puts) is UnresolvedSymbolError, the target untouched', async () => {
+  const exe = path('value-static');
+  const t = run(exe);
+  await t.waitFor(/value 1\n/);
+  const maps = readFileSync(`/proc/${t.pid}/maps`, 'utf8');
+  const before = entryBytes(t.pid, exe, 'value');
+  assert.throws(
+    () => applyPatch({ pid: t.pid, po: patchFromObject(path('value_puts.o'), 'value', exe) }),
+    (e: unknown) => e instanceof UnresolvedSymbolError && (e as Error).message === `symbol puts needed by the patch is not in pid ${t.pid} or its libraries`,
+  );
+  assert.equal(entryBytes(t.pid, exe, 'value'), before);
+  assert.is(readFileSync(`/proc/${t.pid}/maps`, 'utf8'), maps);
 });
 
 apply('a wrong build-id is refused and leaves the target untouched', async () => {

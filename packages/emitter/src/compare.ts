@@ -11,7 +11,7 @@ import {
 } from '@katana/elf';
 import type { Correlation } from './correlate.js';
 import { isFunction, isInSection, type ObjectModel } from './objects.js';
-import { type Reference, resolveReference } from './reference.js';
+import { pieceOf, type Reference, resolveReference } from './reference.js';
 
 /** Width in bytes of the field a relocation type patches; every type not listed patches 4. */
 const WIDTH = new Map<number, number>([
@@ -74,9 +74,10 @@ export function referenceKey(side: Side, ref: Reference, depth: number): string 
       return `constant:${hex(data.subarray(entry, entry + size))}+${ref.offset % size}`;
     }
     case 'anonymous': {
-      const section = ref.section;
-      const relocations = model.relocationsIn(section.index, 0, section.size);
-      return `anonymous:${rangeKey(side, section.data(), 0, relocations, undefined, depth)}+${ref.addend}`;
+      const [start, end] = pieceOf(model, ref.section, ref.offset);
+      const relocations = model.relocationsIn(ref.section.index, start, end);
+      const bytes = ref.section.data().subarray(start, end);
+      return `anonymous:${rangeKey(side, bytes, start, relocations, undefined, depth)}+${ref.offset - start}`;
     }
     case 'symbol': {
       const s = ref.symbol;

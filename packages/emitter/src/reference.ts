@@ -6,7 +6,7 @@
 import {
   type ElfSymbol, type Relocation, type Section, R_X86_64_GOTPC32, R_X86_64_GOTPC32_TLSDESC, R_X86_64_GOTPCREL,
   R_X86_64_GOTPCRELX, R_X86_64_GOTTPOFF, R_X86_64_PC16, R_X86_64_PC32, R_X86_64_PC64, R_X86_64_PC8,
-  R_X86_64_PLT32, R_X86_64_REX_GOTPCRELX, R_X86_64_TLSGD, R_X86_64_TLSLD, SHF_MERGE, STB_LOCAL, STT_SECTION,
+  R_X86_64_PLT32, R_X86_64_REX_GOTPCRELX, R_X86_64_TLSGD, R_X86_64_TLSLD, SHF_ALLOC, SHF_MERGE, STB_LOCAL, STT_SECTION,
 } from '@katana/elf';
 import { isInSection, isNamedEntity, type ObjectModel } from './objects.js';
 
@@ -16,8 +16,8 @@ export type Reference =
   | { kind: 'symbol'; symbol: ElfSymbol; addend: bigint }
   /** Bytes of a SHF_MERGE section: `offset` is the byte referenced, `addend` is relative to the section. */
   | { kind: 'merged'; section: Section; offset: number; addend: bigint }
-  /** A section holding no named symbol; `addend` is relative to the section. */
-  | { kind: 'anonymous'; section: Section; addend: bigint };
+  /** A section holding no named symbol: `offset` is the byte referenced, `addend` is relative to the section. */
+  | { kind: 'anonymous'; section: Section; offset: number; addend: bigint };
 
 const PC_RELATIVE = new Set([
   R_X86_64_PC32, R_X86_64_PLT32, R_X86_64_GOTPCREL, R_X86_64_GOTPCRELX, R_X86_64_REX_GOTPCRELX,
@@ -41,7 +41,43 @@ export function resolveReference(model: ObjectModel, r: Relocation, fn?: ElfSymb
   if ((section.flags & SHF_MERGE) !== 0n) return { kind: 'merged', section, offset: referenced, addend: base };
   const entity = model.entityAt(section.index, referenced);
   if (entity) return { kind: 'symbol', symbol: entity, addend: base - entity.value };
-  return { kind: 'anonymous', section, addend: base };
+  return { kind: 'anonymous', section, offset: referenced, addend: base };
+}
+
+const pieceCache = new WeakMap<ObjectModel, Map<number, number[]>>();
+
+/**
+ * The piece of anonymous section `section` holding `offset`, as [start, end). gcc -O0 puts every
+ * string and constant of a file into one plain .rodata; each offset some relocation of the object
+ * refers to starts a piece, so `puts("bye")` is keyed by "bye\0" rather than by all of .rodata.
+ */
+export function pieceOf(model: ObjectModel, section: Section, offset: number): [number, number] {
+  let starts = pieceCache.get(model);
+  if (!starts) {
+    starts = new Map();
+    for (const holder of model.object.elf.sections) {
+      if ((holder.flags & SHF_ALLOC) === 0n) continue;
+      for (const r of model.relocationsIn(holder.index, 0, holder.size)) {
+        const fn = model.isCode(holder.index) ? model.entityAt(holder.index, Number(r.offset)) : undefined;
+        const ref = resolveReference(model, r, fn);
+        if (ref.kind !== 'anonymous') continue;
+        starts.set(ref.section.index, [...(starts.get(ref.section.index) ?? []), ref.offset]);
+      }
+    }
+    for (const list of starts.values()) list.sort((a, b) => a - b);
+    pieceCache.set(model, starts);
+  }
+  const list = starts.get(section.index) ?? [];
+  let start = 0;
+  let end = section.size;
+  for (const s of list) {
+    if (s <= offset) start = s;
+    else if (s < end) {
+      end = s;
+      break;
+    }
+  }
+  return [start, end];
 }
 
 /** How far past the relocation site the CPU's PC is when the instruction runs (0 for absolute ones). */

@@ -38,7 +38,7 @@ export function readUnits(sections: DebugSections): Unit[] {
     if (end > info.bytes.length) c.fail(`unit_length 0x${length.toString(16)} runs past the end of the section`, start);
     const version = c.u16();
     if (!c.error && (version < 2 || version > 5)) c.fail(`unsupported DWARF version ${version}`, start + 4);
-    let unitType = DW_UT_compile;
+    let unitType: number = DW_UT_compile;
     let addressSize: number;
     let abbrevOffset: number;
     if (version >= 5) {

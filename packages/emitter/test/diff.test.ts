@@ -1,0 +1,146 @@
+// diffBuilds on real gcc builds of the fixture pairs in test/fixtures/<case>/{v1,v2}.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ElfFile } from '@katana/elf';
+import type { PatchObject, PoSymbol } from '@katana/po';
+import { diffBuilds, EmitterError, NothingToPatchError, UnsupportedChangeError } from '../src/index.js';
+import { build, symbolOf, workspace, type BuildFlags, type Workspace } from './build.js';
+
+const diff = suite<{ ws: Workspace }>('diffBuilds');
+diff.before.each((ctx) => {
+  ctx.ws = workspace();
+});
+diff.after.each((ctx) => ctx.ws.dispose());
+
+function patch(ws: Workspace, fixture: string, flags: BuildFlags = {}) {
+  const v1 = build(ws, fixture, 'v1', flags);
+  const v2 = build(ws, fixture, 'v2', flags);
+  return { ...diffBuilds({ old: v1.exe, new: v2.exe, store: ws.store }), v1, v2 };
+}
+
+function symbolNamed(po: PatchObject, name: string): PoSymbol {
+  const found = po.symbols.find((s) => s.name === name);
+  assert.ok(found, `the PO has no symbol ${name}: ${po.symbols.map((s) => s.name).join(', ')}`);
+  return found;
+}
+
+function patchedNames(po: PatchObject): string[] {
+  return po.functions.map((f) => f.name).sort();
+}
+
+diff('puts only the changed function in the patch, not its caller', ({ ws }) => {
+  const { po, report, v1 } = patch(ws, 'changed_function');
+  assert.equal(patchedNames(po), ['compute']);
+  assert.equal(report.changed.map((c) => [c.name, c.file]), [['compute', 'util.c']]);
+  const old = symbolOf(v1.exe, 'compute');
+  const fn = po.functions[0]!;
+  assert.equal(fn.replaces, { address: old.value, size: old.size });
+  assert.equal(po.unsafe, [{ name: 'compute', address: old.value, size: old.size, redirectTo: fn.symbol }]);
+  assert.equal(po.symbols[fn.symbol]!.defined, { section: 'text', offset: 0 });
+  assert.equal(po.targetBuildId, ElfFile.open(v1.exe).buildId());
+  assert.equal(po.targetName, 'prog');
+});
+
+for (const opt of ['-O0', '-O2']) {
+  diff(`patches only the function whose string literal changed (${opt})`, ({ ws }) => {
+    const { po } = patch(ws, 'string_literal', { opt });
+    assert.equal(patchedNames(po), ['hello']);
+    const text = new TextDecoder().decode(po.rodata);
+    assert.ok(text.includes('hello from v2'), `.rodata.new holds the new string: ${JSON.stringify(text)}`);
+    const rel = po.relocations.find((r) => po.symbols[r.symbol]!.defined?.section === 'rodata');
+    assert.ok(rel, 'the string is reached through a symbol defined in .rodata.new');
+  });
+}
+
+diff('refuses an unchanged build with NothingToPatchError', ({ ws }) => {
+  const v1 = build(ws, 'changed_function', 'v1');
+  const again = build(ws, 'string_literal', 'v1');
+  assert.throws(() => diffBuilds({ old: v1.exe, new: v1.exe, store: ws.store }), (e: unknown) => e instanceof NothingToPatchError && e.code === 'E_NOTHING_CHANGED' && e.message === 'no function changed between OLD and NEW');
+  assert.ok(again.exe);
+});
+
+diff('binds a renumbered static local to the target storage of the old one', ({ ws }) => {
+  const { po, report, v1, v2 } = patch(ws, 'static_local');
+  assert.equal(patchedNames(po), ['fresh', 'tick']);
+  // The fixture is only meaningful if gcc did renumber tick's count between v1 and v2.
+  const v2Counts = ElfFile.open(`${v2.dir}/main.o`).symbols().filter((s) => s.name.startsWith('count.')).map((s) => s.name);
+  assert.equal(v2Counts.sort(), ['count.0', 'count.1']);
+  const count = symbolNamed(po, 'count.0');
+  assert.equal(count.target, { value: symbolOf(v1.exe, 'count.0').value });
+  assert.equal(count.file, 'main.c');
+  const tick = po.functions.find((f) => f.name === 'tick')!;
+  const tickStart = po.symbols[tick.symbol]!.defined!.offset;
+  const uses = po.relocations.filter((r) => r.section === 'text' && r.offset >= tickStart && r.offset < tickStart + tick.size);
+  assert.ok(uses.length > 0 && uses.every((r) => po.symbols[r.symbol]!.name === 'count.0'), 'tick uses only the old count.0');
+  assert.equal(report.newVariables.map((v) => [v.name, v.section]), [['count.0', 'bss']]);
+});
+
+diff('gives a new global variable fresh storage initialised in .data.new', ({ ws }) => {
+  const { po, report } = patch(ws, 'new_global');
+  assert.equal(patchedNames(po), ['step']);
+  const total = symbolNamed(po, 'total');
+  assert.equal(total.defined?.section, 'data');
+  const at = total.defined!.offset;
+  assert.equal([...po.data.subarray(at, at + 4)], [42, 0, 0, 0]);
+  assert.equal(report.newVariables, [{ name: 'total', file: 'main.c', size: 4, section: 'data' }]);
+});
+
+diff('leaves a libc function the old dynamic executable never called to the applier', ({ ws }) => {
+  const { po, report } = patch(ws, 'libc_call');
+  assert.equal(patchedNames(po), ['report']);
+  assert.equal(symbolNamed(po, 'puts').target, {});
+  assert.ok(report.externals.includes('puts'));
+});
+
+diff('takes libc functions of a static executable from its symbol table', ({ ws }) => {
+  const { po, v1 } = patch(ws, 'static_libc', { static: true });
+  assert.equal(patchedNames(po), ['report']);
+  assert.equal(symbolNamed(po, 'puts').target, { value: symbolOf(v1.exe, 'puts').value });
+  assert.equal(symbolNamed(po, 'printf').target, { value: symbolOf(v1.exe, 'printf').value });
+});
+
+diff('refuses a library function a static executable does not contain', ({ ws }) => {
+  assert.throws(() => patch(ws, 'static_missing', { static: true }), (e: unknown) => e instanceof UnsupportedChangeError && e.message.includes("'fnmatch'"));
+});
+
+diff('patches a changed gcc clone (.constprop) against its old address', ({ ws }) => {
+  const { po, v1, v2 } = patch(ws, 'clone', { opt: '-O2' });
+  const clone = ElfFile.open(`${v2.dir}/main.o`).symbols().find((s) => /^work\.(constprop|isra|part)\.\d+$/.test(s.name));
+  assert.ok(clone, 'gcc made a clone of work()');
+  assert.equal(patchedNames(po), [clone.name]);
+  const old = symbolOf(v1.exe, clone.name);
+  assert.equal(po.functions[0]!.replaces, { address: old.value, size: old.size });
+});
+
+diff('patches a function and its .cold part as one unit, trampolining the parent only', ({ ws }) => {
+  const { po, v1 } = patch(ws, 'cold', { opt: '-O2' });
+  assert.equal(patchedNames(po), ['check', 'check.cold']);
+  const parent = po.functions.find((f) => f.name === 'check')!;
+  const cold = po.functions.find((f) => f.name === 'check.cold')!;
+  assert.ok(parent.replaces && !cold.replaces);
+  const oldCold = symbolOf(v1.exe, 'check.cold');
+  assert.equal(po.unsafe.find((u) => u.name === 'check.cold'), { name: 'check.cold', file: 'main.c', address: oldCold.value, size: oldCold.size });
+  assert.equal(po.unsafe.find((u) => u.name === 'check')?.redirectTo, parent.symbol);
+  // The parent's jump into the cold part goes to the new cold part.
+  const start = po.symbols[parent.symbol]!.defined!.offset;
+  assert.ok(po.relocations.some((r) => r.offset >= start && r.offset < start + parent.size && r.symbol === cold.symbol));
+});
+
+diff('refuses a variable whose struct type changed, naming it', ({ ws }) => {
+  assert.throws(
+    () => patch(ws, 'struct_layout'),
+    (e: unknown) => e instanceof UnsupportedChangeError && e.code === 'E_UNSUPPORTED_CHANGE' && /variable 'config' in main\.c changed type \(.*8 → 12 bytes\)/.test(e.message),
+  );
+});
+
+diff('refuses an OLD that katana-cc did not link', ({ ws }) => {
+  const v1 = build(ws, 'changed_function', 'v1');
+  const other = workspace();
+  try {
+    assert.throws(() => diffBuilds({ old: v1.exe, new: v1.exe, store: other.store }), (e: unknown) => e instanceof EmitterError && /OLD was not linked by katana-cc \(build-id [0-9a-f]+ not in the store at /.test(e.message));
+  } finally {
+    other.dispose();
+  }
+});
+
+diff.run();
