@@ -60,16 +60,19 @@ export class Correlation {
       if (base) for (const user of users) oldStatics.set(`${user.name}/${base}`, variable);
     }
     const newUsers = referrers(newModel);
+    const taken = new Set<ElfSymbol>();
     for (const v of newModel.variables) {
       const base = v.bind === STB_LOCAL ? NUMBERED.exec(v.name)?.[1] : undefined;
+      const users = newUsers.get(v) ?? [];
       let old: ElfSymbol | undefined;
-      if (base) {
-        for (const user of newUsers.get(v) ?? []) {
-          old ??= oldStatics.get(`${this.identity('new', user)}/${base}`);
-        }
-      }
-      old ??= oldByName.get(v.name);
-      if (old && (old.bind === STB_LOCAL) === (v.bind === STB_LOCAL)) this.pairs.set(v.index, old);
+      // A numbered static local used by code pairs through its users only: the same number in OLD
+      // may well be another function's variable.
+      if (base && users.length > 0) {
+        for (const user of users) old ??= oldStatics.get(`${this.identity('new', user)}/${base}`);
+      } else old = oldByName.get(v.name);
+      if (!old || taken.has(old) || (old.bind === STB_LOCAL) !== (v.bind === STB_LOCAL)) continue;
+      taken.add(old);
+      this.pairs.set(v.index, old);
     }
   }
 }

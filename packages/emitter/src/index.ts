@@ -36,9 +36,9 @@ export function diffBuilds(options: DiffOptions): { po: PatchObject; report: Dif
   const inputs = loadInputs(options.old, options.new, store, options.target);
   const diffs = mark(inputs.pairs);
   if (!diffs.some((d) => d.functions.length > 0)) throw new NothingToPatchError();
-  checkVariableTypes(diffs);
-  const targetName = basename(inputs.target.path ?? options.target ?? options.old);
   const report: DiffReport = { changed: [], added: [], newVariables: [], externals: [], warnings: [] };
+  checkVariableTypes(diffs, report.warnings);
+  const targetName = basename(inputs.target.path ?? options.target ?? options.old);
   const builder = new PoBuilder();
   include(diffs, new TargetSymbols(inputs.target, targetName), builder, report);
   report.warnings.push(...builder.warnings);

@@ -61,11 +61,12 @@ diff('refuses an unchanged build with NothingToPatchError', ({ ws }) => {
 
 diff('binds a renumbered static local to the target storage of the old one', ({ ws }) => {
   const { po, report, v1, v2 } = patch(ws, 'static_local');
-  assert.equal(patchedNames(po), ['fresh', 'tick']);
+  assert.equal(patchedNames(po), ['fresh', 'main', 'tick']);
   // The fixture is only meaningful if gcc did renumber tick's count between v1 and v2.
   const v2Counts = ElfFile.open(`${v2.dir}/main.o`).symbols().filter((s) => s.name.startsWith('count.')).map((s) => s.name);
   assert.equal(v2Counts.sort(), ['count.0', 'count.1']);
-  const count = symbolNamed(po, 'count.0');
+  const count = po.symbols.find((s) => s.name === 'count.0' && s.target);
+  assert.ok(count, 'the PO refers to the target storage of count.0');
   assert.equal(count.target, { value: symbolOf(v1.exe, 'count.0').value });
   assert.equal(count.file, 'main.c');
   const tick = po.functions.find((f) => f.name === 'tick')!;
@@ -129,7 +130,7 @@ diff('patches a function and its .cold part as one unit, trampolining the parent
 diff('refuses a variable whose struct type changed, naming it', ({ ws }) => {
   assert.throws(
     () => patch(ws, 'struct_layout'),
-    (e: unknown) => e instanceof UnsupportedChangeError && e.code === 'E_UNSUPPORTED_CHANGE' && /variable 'config' in main\.c changed type \(.*8 → 12 bytes\)/.test(e.message),
+    (e: unknown) => e instanceof UnsupportedChangeError && e.code === 'E_UNSUPPORTED_CHANGE' && /^variable 'config' in main\.c changed type \(struct config: 8 → 12 bytes\); data patching of changed types is not supported yet$/.test(e.message),
   );
 });
 
