@@ -3,6 +3,7 @@
 //   struct point{x@0:int(4);y@4:int(4)}(8)
 //   struct flags{a@0.0/3:unsigned int(4);b@0.3/5:unsigned int(4)}(4)   (bit fields: byte.bit/bits)
 //   struct node{value@0:int(4);next@8:struct node *(8)}(16)
+//   const(const char *(8))          (a const pointer to const char; qualifiers wrap what they qualify)
 // It recurses into members, array elements, typedef targets and qualified types, but describes a
 // pointer by its pointee's name only, so self-referential types stay finite. typeName spells a type
 // the C way for messages: `struct point`, `int *`, `const char [16]`, `int (*)(int)`.
@@ -70,7 +71,7 @@ function describe(type: DwarfType | undefined, depth: number): string {
     case 'volatile':
     case 'restrict':
     case 'atomic':
-      s = `${type.kind === 'atomic' ? '_Atomic' : type.kind} ${inner(type.type)}`;
+      s = `${type.kind === 'atomic' ? '_Atomic' : type.kind}(${inner(type.type)})`;
       break;
     case 'array':
       s = `${inner(type.type)}${type.dimensions.map((d) => `[${d.lowerBound ? `${d.lowerBound}..` : ''}${d.count ?? ''}]`).join('')}`;
@@ -122,7 +123,9 @@ function declare(type: DwarfType | undefined, decl: string, depth: number): stri
       const word = type.kind === 'atomic' ? '_Atomic' : type.kind;
       // A qualified pointer puts the qualifier after the star: `char *const p`.
       if (type.type?.kind === 'pointer') return declare(type.type, `${word}${decl ? ` ${decl}` : ''}`, depth + 1);
-      return `${word} ${declare(type.type, decl, depth + 1)}`;
+      const spelled = declare(type.type, decl, depth + 1);
+      // gcc qualifies both an array and its elements (`const char name[16]`); C spells it once.
+      return type.type?.kind === 'array' && spelled.startsWith(`${word} `) ? spelled : `${word} ${spelled}`;
     }
     case 'array':
       return declare(type.type, `${decl}${type.dimensions.map((d) => `[${d.count ?? ''}]`).join('')}`, depth + 1);

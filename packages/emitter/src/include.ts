@@ -162,7 +162,7 @@ class Inclusion {
     return this.targetSymbol(found, model.file);
   }
 
-  private copyVariable(diff: ObjectDiff, s: ElfSymbol, kind: PoSectionKind, isNew: boolean): number {
+  private copyVariable(diff: ObjectDiff, s: ElfSymbol, kind: Exclude<PoSectionKind, 'text'>, isNew: boolean): number {
     const model = diff.newSide.model;
     const key = `variable ${model.file} ${s.name}`;
     const known = this.builder.lookup(key);
@@ -173,7 +173,7 @@ class Inclusion {
     const index = this.builder.symbol(key, () => ({
       ...this.naming(s, model.file), type: 'object', size: s.size, defined: { section: kind, offset },
     }));
-    if (isNew) this.report.newVariables.push({ name: s.name, file: model.file, size: s.size, section: kind === 'text' ? 'rodata' : kind });
+    if (isNew) this.report.newVariables.push({ name: s.name, file: model.file, size: s.size, section: kind });
     this.pending.push(() => this.relocate(diff, model.relocationsOf(s), Number(s.value), kind, offset));
     return index;
   }

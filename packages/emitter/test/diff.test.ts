@@ -54,9 +54,7 @@ for (const opt of ['-O0', '-O2']) {
 
 diff('refuses an unchanged build with NothingToPatchError', ({ ws }) => {
   const v1 = build(ws, 'changed_function', 'v1');
-  const again = build(ws, 'string_literal', 'v1');
   assert.throws(() => diffBuilds({ old: v1.exe, new: v1.exe, store: ws.store }), (e: unknown) => e instanceof NothingToPatchError && e.code === 'E_NOTHING_CHANGED' && e.message === 'no function changed between OLD and NEW');
-  assert.ok(again.exe);
 });
 
 diff('binds a renumbered static local to the target storage of the old one', ({ ws }) => {
