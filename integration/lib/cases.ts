@@ -15,6 +15,8 @@ export interface CaseSpec {
   after?: string;
   /** The first capture group of `before`/`after` is a counter that must carry on across the patch. */
   counterCarries?: boolean;
+  /** Lines the patch does not touch, which may appear before and after it. */
+  unaffected?: string;
   changed?: string[];
   added?: string[];
   newVariables?: string[];

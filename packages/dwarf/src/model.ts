@@ -40,6 +40,8 @@ export interface CompileUnit {
   language: number | undefined;
   /** The unit's DW_AT_low_pc (0 with DW_AT_ranges under -ffunction-sections). */
   lowPc: bigint | undefined;
+  /** The unit's code: DW_AT_ranges, or [low_pc, high_pc); in a .o one range per .text.<function> section. */
+  ranges: AddressRange[];
   /** Source files by DW_AT_decl_file number (from .debug_line). */
   files: FileTable;
   /** Every type DIE of the unit, at file scope or inside functions, in DIE order. */

@@ -86,6 +86,7 @@ function buildUnit(unit: Unit, ctx: Context): CompileUnit {
     producer: stringAttr(root, C.DW_AT_producer),
     language: numberAttr(root, C.DW_AT_language),
     lowPc: lowPc?.value.class === 'address' ? lowPc.value.value : undefined,
+    ranges: codeRanges(root, undefined, ctx),
     files: ctx.filesOf(unit),
     types: [],
     variables: [],
@@ -178,12 +179,9 @@ function buildSubprogram(die: Die, cu: CompileUnit, ctx: Context): Subprogram {
     return holder && read(holder, name);
   };
   const lowAttr = attr(die, C.DW_AT_low_pc);
-  const highAttr = attr(die, C.DW_AT_high_pc);
   const low = lowAttr?.value.class === 'address' ? lowAttr.value : undefined;
-  let highPc: bigint | undefined;
-  if (highAttr?.value.class === 'address') highPc = highAttr.value.value;
-  else if (highAttr?.value.class === 'constant' && low) highPc = low.value + highAttr.value.value;
-  const ranges = subprogramRanges(die, cu, ctx, low, highPc);
+  const ranges = codeRanges(die, cu.die, ctx);
+  const highPc = low && attr(die, C.DW_AT_high_pc) ? ranges[0]?.high : undefined;
   const typeHolder = holderOf(chain, C.DW_AT_type);
   const { parameters, locals } = localsOf(die, ctx);
   return {
@@ -206,22 +204,26 @@ function buildSubprogram(die: Die, cu: CompileUnit, ctx: Context): Subprogram {
   };
 }
 
-function subprogramRanges(die: Die, cu: CompileUnit, ctx: Context, low: { value: bigint; target: AddressRange['target'] } | undefined, highPc: bigint | undefined): AddressRange[] {
+/**
+ * The code ranges of a unit or subprogram DIE: its DW_AT_ranges list (offsets relative to the
+ * unit's DW_AT_low_pc), or [DW_AT_low_pc, DW_AT_high_pc) where a constant high_pc is a length.
+ */
+function codeRanges(die: Die, unitDie: Die | undefined, ctx: Context): AddressRange[] {
   const rangesAttr = attr(die, C.DW_AT_ranges);
   if (rangesAttr) {
-    const unitLow = attr(cu.die, C.DW_AT_low_pc);
+    const unitLow = attr(unitDie ?? die, C.DW_AT_low_pc);
     const base = unitLow?.value.class === 'address' ? unitLow.value : { value: 0n, target: undefined };
     return readRanges(ctx.sections, die.unit, rangesAttr.value, base);
   }
-  if (low && highPc !== undefined) {
-    if (highPc < low.value) throw new DwarfFormatError('.debug_info', highAttr(die), 'DW_AT_high_pc is below DW_AT_low_pc');
-    return [{ low: low.value, high: highPc, target: low.target }];
-  }
-  return [];
-}
-
-function highAttr(die: Die): number {
-  return attr(die, C.DW_AT_high_pc)!.offset;
+  const low = attr(die, C.DW_AT_low_pc);
+  const high = attr(die, C.DW_AT_high_pc);
+  if (low?.value.class !== 'address' || !high) return [];
+  let highPc: bigint;
+  if (high.value.class === 'address') highPc = high.value.value;
+  else if (high.value.class === 'constant') highPc = low.value.value + high.value.value;
+  else throw new DwarfFormatError('.debug_info', high.offset, `DW_AT_high_pc of class ${high.value.class}`);
+  if (highPc < low.value.value) throw new DwarfFormatError('.debug_info', high.offset, 'DW_AT_high_pc is below DW_AT_low_pc');
+  return [{ low: low.value.value, high: highPc, target: low.value.target }];
 }
 
 /**

@@ -97,6 +97,27 @@ variables('finds subprograms with their code ranges, parameters and locals', (ct
   }
 });
 
+variables('reads split functions and unit ranges from range lists like llvm-dwarfdump', (ctx) => {
+  for (const b of ctx.builds) {
+    const unit = b.info.units.find((u) => u.name?.endsWith('kinds.c'))!;
+    const cuText = run('llvm-dwarfdump', ['--debug-info', b.path]).split('DW_TAG_compile_unit')[1]!.split('\n\n')[0]!;
+    const dumped = [...cuText.matchAll(/\[0x([0-9a-f]+), 0x([0-9a-f]+)\)/g)].map((m) => `${BigInt('0x' + m[1])}-${BigInt('0x' + m[2])}`);
+    const mine = unit.ranges.map((r) => `${r.low}-${r.high}`);
+    if (dumped.length > 0) assert.equal(mine, dumped, b.label);
+    else assert.equal(mine, [`${unit.lowPc}-${unit.ranges[0]?.high}`], b.label);
+    const checked = b.info.subprograms.find((s) => s.name === 'checked' && s.ranges.length > 0)!;
+    if (!b.optimized) continue;
+    assert.is(checked.ranges.length, 2, `${b.label}: checked and checked.cold`);
+    if (b.relocatable) {
+      assert.equal(checked.ranges.map((r) => r.target?.symbol), ['.text.checked', '.text.unlikely.checked'], b.label);
+    } else {
+      const symbols = b.elf.symbols();
+      const at = (name: string): bigint | undefined => symbols.find((s) => s.name === name)?.value;
+      assert.equal(checked.ranges.map((r) => r.low), [at('checked'), at('checked.cold')], b.label);
+    }
+  }
+});
+
 const types = suite<Ctx>('readDwarf types and describeType');
 types.before(buildKinds);
 types.after((ctx) => ctx.remove());
