@@ -21,7 +21,7 @@ import { SafetyCheck, unsafeRanges } from './safety.js';
 import { resolveSymbols } from './symbols.js';
 import { ThreadGroup } from './threads.js';
 import { UndoLog } from './undo.js';
-import { trampolineSites, writeBody, writeTrampoline } from './write.js';
+import { prepareTrampoline, trampolineSites, writeBody, writeTrampoline } from './write.js';
 
 /** What to apply where. */
 export interface ApplyOptions {
@@ -68,6 +68,7 @@ export function applyPatch(options: ApplyOptions): ApplyReport {
     const sites = trampolineSites(po, bias);
     const request = areaRequest(po, plan, resolved, sites);
     const safety = new SafetyCheck(unsafeRanges(po, bias), memory, model.maps);
+    safety.warmUp();
 
     // Phase 2: seize, and map the area in one briefly stopped thread.
     const group = ThreadGroup.seize(pid);
@@ -77,12 +78,18 @@ export function applyPatch(options: ApplyOptions): ApplyReport {
       group.stopOne(pid);
       const base = mapNear(model, pid, plan, request);
       undo.recordMapping(base, plan.size);
+      // V8 compiles a function on its first call; running the window's safety check once here, on
+      // the thread we hold anyway, keeps that compilation out of the stop window. Its verdict is
+      // ignored: only the check inside the window counts.
+      const leader = group.regs(pid);
+      safety.check({ tid: pid, rip: leader.rip, rsp: leader.rsp });
       group.resumeOne(pid);
 
-      // Phase 3: target running; fill the fresh pages.
+      // Phase 3: target running; fill the fresh pages and prepare the trampolines.
       const input = { po, plan, base, resolved };
       writeBody(memory, base, relocate(input));
       const functions = sites.map((s) => ({ name: s.name, from: s.site, to: symbolAddress(input, s.symbol) }));
+      const trampolines = functions.map((f) => prepareTrampoline(memory, f.from, f.to));
 
       // Phase 4: the stop window.
       const stopBegan = process.hrtime.bigint();
@@ -92,7 +99,7 @@ export function applyPatch(options: ApplyOptions): ApplyReport {
         const regs = group.regs(thread);
         safety.assertSafe({ tid: thread, rip: regs.rip, rsp: regs.rsp });
       }
-      for (const f of functions) writeTrampoline(memory, undo, f.from, f.to);
+      for (const t of trampolines) writeTrampoline(memory, undo, t);
       const threads = group.threads.length;
       group.detachAll();
       const stopEnded = process.hrtime.bigint();

@@ -11,7 +11,7 @@ export { chooseRange, freeGaps, REL32_REACH, type AreaRequest, type ReachConstra
 export { areaRequest, mapNear } from './map.js';
 export { relocate, symbolAddress, type RelocateInput } from './relocate.js';
 export { SafetyCheck, unsafeRanges, followsCall, STACK_SCAN_LIMIT, type UnsafeRange, type ThreadState } from './safety.js';
-export { trampolineSites, encodeJmpRel32, saveUndo, writeBody, writeTrampoline, JMP_REL32_SIZE, type TrampolineSite } from './write.js';
+export { trampolineSites, encodeJmpRel32, saveUndo, prepareTrampoline, writeBody, writeTrampoline, JMP_REL32_SIZE, type PreparedTrampoline, type TrampolineSite } from './write.js';
 export { UndoLog } from './undo.js';
 export { ThreadGroup, listTasks } from './threads.js';
 export * from './remote-syscall.js';

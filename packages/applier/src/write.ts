@@ -57,9 +57,21 @@ export function writeBody(memory: ProcessMemory, base: bigint, image: Uint8Array
   memory.write(base, image);
 }
 
-/** Writes `jmp target` at `site`, saving the old bytes first. */
-export function writeTrampoline(memory: ProcessMemory, undo: UndoLog, site: bigint, target: bigint): void {
+/** A trampoline ready to be written: its bytes and the bytes it overwrites, both known before the stop. */
+export interface PreparedTrampoline {
+  site: bigint;
+  bytes: Uint8Array;
+  old: Uint8Array;
+}
+
+/** Encodes `jmp target` for `site` and reads the bytes it will replace, outside the stop window. */
+export function prepareTrampoline(memory: ProcessMemory, site: bigint, target: bigint): PreparedTrampoline {
   const bytes = encodeJmpRel32(site, target);
-  saveUndo(memory, undo, site, bytes.length);
-  memory.write(site, bytes);
+  return { site, bytes, old: memory.read(site, bytes.length) };
+}
+
+/** Writes a prepared trampoline, recording the old bytes in the undo log first. */
+export function writeTrampoline(memory: ProcessMemory, undo: UndoLog, trampoline: PreparedTrampoline): void {
+  undo.recordWrite(trampoline.site, trampoline.old);
+  memory.write(trampoline.site, trampoline.bytes);
 }

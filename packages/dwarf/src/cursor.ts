@@ -166,14 +166,3 @@ export class Cursor {
     this.take(n);
   }
 }
-
-/** The NUL-terminated string at `offset` of a string section (.debug_str, .debug_line_str). */
-export function stringAt(section: string, bytes: Uint8Array, offset: number): string {
-  if (offset < 0 || offset >= bytes.length) {
-    throw new DwarfFormatError(section, offset, `string offset 0x${offset.toString(16)} beyond the section (size 0x${bytes.length.toString(16)})`);
-  }
-  const c = new Cursor(section, bytes, offset);
-  const s = c.cstring();
-  c.check();
-  return s;
-}

@@ -3,7 +3,7 @@
 // The raw layer (units, DIEs, attributes) is exported for anything the model does not cover.
 export * from './constants.js';
 export { DwarfFormatError } from './errors.js';
-export { Cursor, stringAt } from './cursor.js';
+export { Cursor } from './cursor.js';
 export { loadDebugSections } from './sections.js';
 export type { DebugSection, DebugSections, RelocTarget } from './sections.js';
 export { parseAbbrevTable } from './read/abbrev.js';
