@@ -48,7 +48,7 @@ for (let run = 0; run < runs; run++) {
   });
   await sleep(500);
   const t0 = process.hrtime.bigint(); // CLOCK_MONOTONIC, the target's clock
-  const r = spawnSync(bin('katana'), ['apply', '--json', '--pid', String(child.pid), 'fix.po'], { encoding: 'utf8' });
+  const r = spawnSync(bin('katana'), ['apply', '--json', '--pid', String(child.pid), 'fix.po'], { cwd: work, encoding: 'utf8' });
   const t1 = process.hrtime.bigint();
   await sleep(100);
   child.kill('SIGKILL');

@@ -14,6 +14,7 @@ import { BuildIdMismatchError } from './errors.js';
 import { areaRequest, mapNear } from './map.js';
 import { explainOsError } from './os-errors.js';
 import { planArea } from './plan.js';
+import { withHighPriority } from './priority.js';
 import { readProcess } from './process.js';
 import { relocate, symbolAddress } from './relocate.js';
 import { remoteMunmap } from './remote-syscall.js';
@@ -47,6 +48,10 @@ export interface ApplyReport {
 
 /** Applies `po` to the running process `pid`; throws an ApplierError subclass, leaving the target unchanged, on failure. */
 export function applyPatch(options: ApplyOptions): ApplyReport {
+  return withHighPriority(() => applyAtCurrentPriority(options));
+}
+
+function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
   const started = process.hrtime.bigint();
   const { pid, po } = options;
 
