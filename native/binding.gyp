@@ -6,7 +6,7 @@
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
       "cflags_cc": ["-std=c++17", "-O2", "-Wall", "-Wextra"],
-      "conditions": [["OS!='linux'", { "type": "none" }]]
+      "conditions": [["OS!='linux' or target_arch!='x64'", { "type": "none" }]]
     }
   ]
 }

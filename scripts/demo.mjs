@@ -38,7 +38,8 @@ try {
 
   say('Deploy a stripped copy: no symbols, no debug info (the build-id note survives strip).');
   run('strip', ['-o', 'castle.deployed', 'castle']);
-  run('nm', ['castle.deployed'], { quiet: true }).trim() || console.log('   nm: castle.deployed: no symbols');
+  const symbols = execFileSync('readelf', ['-S', '-W', 'castle.deployed'], { cwd: work, encoding: 'utf8' });
+  console.log(`   $ readelf -S castle.deployed: ${/\.symtab/.test(symbols) ? 'has' : 'no'} .symtab, ${/\.debug_info/.test(symbols) ? 'has' : 'no'} .debug_info, ${/\.note\.gnu\.build-id/.test(symbols) ? 'has' : 'no'} .note.gnu.build-id`);
 
   say('Start the deployed, stripped castle. It prints every 20 ms.');
   castle = spawn(join(work, 'castle.deployed'), [], { cwd: work, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -66,10 +67,10 @@ try {
   const before = lines.length;
   run(bin('katana'), ['apply', '--pid', String(castle.pid), 'rescue.po']);
   await sleep(300);
-  const after = lines.slice(before);
-  console.log(`   last line before the patch: "${lines[before - 1]}"`);
-  console.log(`   lines after the patch:      "${after.at(0)}" ... "${after.at(-1)}" (${after.length} lines)`);
-  const rescued = after.length > 0 && after.slice(-5).every((l) => l === 'Thank you marrrio, *smooch*!');
+  const first = lines.findIndex((l) => l === 'Thank you marrrio, *smooch*!');
+  console.log(`   the castle's output around the switch (line ${first} of ${lines.length}):`);
+  for (const l of lines.slice(Math.max(0, first - 3), first + 3)) console.log(`   castle | ${l}`);
+  const rescued = first >= before - 1 && lines.slice(first).every((l) => l === 'Thank you marrrio, *smooch*!');
   if (castle.exitCode !== null || !rescued) throw new Error('the castle did not take the patch');
   say(`Done: pid ${castle.pid} never restarted and the princess is rescued.`);
 } catch (error) {

@@ -44,6 +44,7 @@ async function runCase(spec: CaseSpec): Promise<void> {
     const inspect = await katana(['inspect', '--json', po], project.dir);
     assert.is(inspect.exitCode, 0, `katana inspect failed: ${inspect.stderr}`);
     const description = JSON.parse(inspect.stdout);
+    for (const f of [...description.changed, ...description.added]) assert.is(f.file, 'main.c', `source file of ${f.name}`);
     if (spec.changed) assert.equal(description.changed.map((f: { name: string }) => f.name).sort(), [...spec.changed].sort(), 'changed functions');
     if (spec.added) assert.equal(description.added.map((f: { name: string }) => f.name).sort(), [...spec.added].sort(), 'new functions');
     for (const v of spec.newVariables ?? []) {

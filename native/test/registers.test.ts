@@ -24,7 +24,8 @@ registers.before(async (ctx) => {
 
 registers.after(async (ctx) => {
   detach(ctx.target.pid);
-  await ctx.target.waitFor((line) => line === `tick ${ctx.target.lines.length + 1}`);
+  const next = ctx.target.lines.length + 1;
+  await ctx.target.waitFor((line) => line === `tick ${next}`);
   await ctx.target.kill();
   ctx.remove();
 });

@@ -23,8 +23,10 @@ export function describePatchObject(po: PatchObject): PatchDescription {
     if (f.replaces) changed.push({ name: f.name, file: f.file, oldSize: f.replaces.size, newSize: f.size, address: hex(f.replaces.address) });
     else added.push({ name: f.name, file: f.file, size: f.size });
   }
+  // Copied anonymous data (string sections, jump tables) is named after its section, with a
+  // leading dot no C identifier can have: it is not a variable.
   const newVariables = po.symbols
-    .filter((s) => (s.type === 'object' || s.type === 'tls') && s.defined && s.defined.section !== 'text')
+    .filter((s) => (s.type === 'object' || s.type === 'tls') && s.defined && s.defined.section !== 'text' && !s.name.startsWith('.'))
     .map((s) => ({ name: s.name, file: s.file ?? '', section: s.defined!.section, size: s.size }));
   const unsafeNames = new Set(po.unsafe.map((u) => `${u.file ?? ''}:${u.name}:${u.address}`));
   const externals = po.symbols

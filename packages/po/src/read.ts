@@ -44,6 +44,7 @@ import {
   type UnsafeFunction,
 } from './model.js';
 import { relocationWidth } from './relocation-width.js';
+import { readDwarf } from '@katana/dwarf';
 
 /** Parses and validates a Patch Object; `file` names it in error messages. */
 export function readPatchObject(bytes: Uint8Array, file = 'the patch object'): PatchObject {
@@ -95,6 +96,8 @@ function decode(elf: ElfFile, file: string): PatchObject {
   const symbols: PoSymbol[] = [];
   for (const s of elfSymbols) {
     if (s.index === 0 || s.type === STT_FILE) continue;
+    // Section symbols of the debug sections serve their relocations only; the model has no use for them.
+    if (s.type === STT_SECTION && !kindOf.has(s.shndx) && elf.sections[s.shndx]?.name.startsWith('.debug_')) continue;
     modelIndex.set(s.index, symbols.length);
     symbols.push(decodeSymbol(s, kindOf, fail));
   }
@@ -150,6 +153,14 @@ function decode(elf: ElfFile, file: string): PatchObject {
     unsafe.push(entry);
   }
 
+  // .debug_info names the source file of every function, globals included (ELF only ties locals
+  // to a file): a compile unit per file, a subprogram whose low pc is the function's offset.
+  const fileAt = new Map<number, string>();
+  for (const unit of readDwarf(elf).units) {
+    for (const sub of unit.subprograms) {
+      if (sub.lowPcTarget?.section === text.name && sub.lowPc !== undefined) fileAt.set(Number(sub.lowPc), unit.name ?? '');
+    }
+  }
   const functions: PatchFunction[] = [];
   symbols.forEach((s, i) => {
     if (s.type !== 'func' || s.defined?.section !== 'text') return;
@@ -158,7 +169,7 @@ function decode(elf: ElfFile, file: string): PatchObject {
     functions.push({
       symbol: i,
       name: s.name,
-      file: s.file ?? '',
+      file: s.file ?? fileAt.get(s.defined.offset) ?? '',
       size: s.size,
       ...(replaced ? { replaces: { address: replaced.address, size: replaced.size } } : {}),
     });

@@ -4,6 +4,8 @@
 // undefined symbol of their own, so every entry can point at a symbol for its name and file.
 import {
   EM_X86_64,
+  R_X86_64_32,
+  R_X86_64_64,
   RelocatableWriter,
   SHF_ALLOC,
   SHF_EXECINSTR,
@@ -35,6 +37,7 @@ import {
   UNSAFE_SECTION,
 } from './constants.js';
 import { PO_SECTION_ALIGN, PO_SECTION_NAMES, type PatchObject, type PoSectionKind, type PoSymbol } from './model.js';
+import { encodeDebugInfo } from './debug-info.js';
 import { encodeNote } from './note.js';
 
 const SECTION_FLAGS: Record<PoSectionKind, bigint> = {
@@ -109,6 +112,8 @@ export function writePatchObject(po: PatchObject): Uint8Array {
     );
   }
 
+  addDebugInfo(writer, po, sectionIndex.get('text')!);
+
   writer.addSection({
     name: UNSAFE_SECTION,
     type: SHT_KATANA_UNSAFE,
@@ -154,6 +159,25 @@ export function writePatchObject(po: PatchObject): Uint8Array {
   });
 
   return writer.write();
+}
+
+/** Adds .debug_abbrev and .debug_info (a compile unit per source file) with their relocations. */
+function addDebugInfo(writer: RelocatableWriter, po: PatchObject, textIndex: number): void {
+  const encoded = encodeDebugInfo(
+    po.functions.map((f) => {
+      const symbol = po.symbols[f.symbol]!;
+      return { name: f.name, file: f.file, external: symbol.bind !== 'local', offset: symbol.defined?.offset ?? 0, size: f.size };
+    }),
+    'katana',
+  );
+  const abbrevIndex = writer.addSection({ name: '.debug_abbrev', type: SHT_PROGBITS, flags: 0n, addralign: 1, data: encoded.abbrev });
+  const infoIndex = writer.addSection({ name: '.debug_info', type: SHT_PROGBITS, flags: 0n, addralign: 1, data: encoded.info });
+  const text = writer.addSectionSymbol(textIndex);
+  const abbrev = writer.addSectionSymbol(abbrevIndex);
+  writer.addRelocations(infoIndex, [
+    ...encoded.abbrevOffsets.map((at) => ({ offset: BigInt(at), type: R_X86_64_32, symbol: abbrev, addend: 0n })),
+    ...encoded.lowPcs.map((l) => ({ offset: BigInt(l.at), type: R_X86_64_64, symbol: text, addend: BigInt(l.textOffset) })),
+  ]);
 }
 
 /**

@@ -74,7 +74,7 @@ function patchFromObject(dir: string): PatchObject {
     relocations,
     functions: [
       { symbol: helper, name: 'helper', file: 'patch.c', size: symbols[helper]!.size },
-      { symbol: report, name: 'report', file: '', size: symbols[report]!.size, replaces: { address: 0x401136n, size: 60 } },
+      { symbol: report, name: 'report', file: 'patch.c', size: symbols[report]!.size, replaces: { address: 0x401136n, size: 60 } },
     ],
     unsafe: [{ name: 'report', address: 0x401136n, size: 60, redirectTo: report }],
   };
@@ -123,6 +123,8 @@ roundTrip('reading what was written gives the same patch', (context) => {
   const fn = (p: PatchObject) => p.functions.map((f) => `${f.name} ${f.size} ${f.replaces?.address ?? '-'}`).sort();
   assert.equal(fn(back), fn(po));
   assert.is(back.functions.find((f) => f.name === 'helper')!.file, 'patch.c');
+  // A global's file comes back through .debug_info (ELF ties files to locals only).
+  assert.is(back.functions.find((f) => f.name === 'report')!.file, 'patch.c');
 });
 
 roundTrip('readelf -a and objdump -dr read it without a warning', (context) => {
@@ -142,6 +144,21 @@ roundTrip('readelf -a and objdump -dr read it without a warning', (context) => {
   const disassembly = spawnSync('objdump', ['-dr', file], { encoding: 'utf8' }).stdout;
   assert.match(disassembly, /R_X86_64_PLT32\s+printf-0x4/);
   assert.match(disassembly, /<report>:/);
+});
+
+roundTrip('readelf --debug-dump=info and llvm-dwarfdump read its DWARF without a warning', (context) => {
+  const file = join(context.dir, 'fix.po');
+  writeFileSync(file, context.bytes);
+  const readelf = spawnSync('readelf', ['--debug-dump=info', '-W', file], { encoding: 'utf8' });
+  assert.is(readelf.status, 0);
+  assert.is(readelf.stderr, '');
+  assert.not.match(readelf.stdout, /warning/i);
+  assert.match(readelf.stdout, /DW_AT_name\s*:\s*\(string\) patch\.c/);
+  const dump = spawnSync('llvm-dwarfdump', ['--debug-info', '--verify', file], { encoding: 'utf8' });
+  assert.is(dump.status, 0, dump.stdout + dump.stderr);
+  assert.not.match(dump.stderr, /warning|error/i);
+  const info = spawnSync('llvm-dwarfdump', ['--debug-info', file], { encoding: 'utf8' }).stdout;
+  assert.match(info, /DW_TAG_subprogram[\s\S]*DW_AT_name\s*\("report"\)/);
 });
 
 roundTrip('describePatchObject lists changed, new and external symbols', (context) => {
