@@ -17,7 +17,8 @@ if (!existsSync(lock) || !existsSync(join(root, 'node_modules', '.bin', 'katana'
   run('npm', ['install', '--no-audit', '--no-fund']);
 }
 const addon = join(root, 'native', 'build', 'Release', 'katana_ptrace.node');
-if (!existsSync(addon) || mtime(addon) < mtime(join(root, 'native', 'src', 'addon.cc')) || mtime(addon) < mtime(join(root, 'native', 'src', 'ptrace_ops.cc'))) {
+const addonSources = ['addon.cc', 'ptrace_ops.cc', 'ptrace_ops.h'].map((f) => join(root, 'native', 'src', f));
+if (!existsSync(addon) || addonSources.some((f) => mtime(addon) < mtime(f))) {
   run('npx', ['node-gyp', 'rebuild'], join(root, 'native'));
 }
 run(join(root, 'node_modules', '.bin', 'tsc'), ['-b']);

@@ -131,6 +131,7 @@ export class ThreadGroup {
   // Stops and detaches everything; returns the first error instead of throwing.
   #release(): unknown {
     let failure: unknown;
+    if (this.#stopped.size === 0) return failure;
     try {
       this.stopAll();
     } catch (error) {
