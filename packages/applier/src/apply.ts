@@ -10,7 +10,7 @@
 // The target is never left half-patched, and keeps running in every case.
 import type { PatchObject } from '@katana/po';
 import { ProcessMemory } from '@katana/ptrace';
-import { BuildIdMismatchError } from './errors.js';
+import { BuildIdMismatchError, type UnsafeStateError } from './errors.js';
 import { areaRequest, mapNear } from './map.js';
 import { explainOsError } from './os-errors.js';
 import { planArea } from './plan.js';
@@ -30,7 +30,14 @@ export interface ApplyOptions {
   po: PatchObject;
   /** How messages name the patch (e.g. the .po file name); "the patch" when absent. */
   poName?: string;
+  /** How long to keep retrying while a thread is in unsafe code, in ms (default DEFAULT_TIMEOUT_MS). */
+  timeoutMs?: number;
 }
+
+/** Default bound on waiting for a safe moment. */
+export const DEFAULT_TIMEOUT_MS = 2000;
+/** Pause between two safety checks while the target runs on. */
+const RETRY_PAUSE_MS = 5;
 
 /** What an apply did. */
 export interface ApplyReport {
@@ -41,8 +48,10 @@ export interface ApplyReport {
   area: { start: bigint; size: number };
   /** Threads of the target at the moment of the switch. */
   threads: number;
-  /** Wall time from the first interrupt to the last thread resumed. */
+  /** Wall time from the first interrupt to the last thread resumed, in the stop that switched. */
   stoppedMicros: number;
+  /** How many times the target was stopped to find a safe moment (1 when it was safe at once). */
+  attempts: number;
   totalMillis: number;
 }
 
@@ -96,13 +105,23 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
       const functions = sites.map((s) => ({ name: s.name, from: s.site, to: symbolAddress(input, s.symbol) }));
       const trampolines = functions.map((f) => prepareTrampoline(memory, f.from, f.to));
 
-      // Phase 4: the stop window.
-      const stopBegan = process.hrtime.bigint();
-      group.stopAll();
-      allStopped = true;
-      for (const thread of group.threads) {
-        const regs = group.regs(thread);
-        safety.assertSafe({ tid: thread, rip: regs.rip, rsp: regs.rsp });
+      // Phase 4: the stop window. While a thread is in unsafe code, let the target run a few ms
+      // and look again, until the deadline; then the last verdict is the error.
+      const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+      const deadline = Date.now() + timeoutMs;
+      let stopBegan: bigint;
+      let attempts = 0;
+      for (;;) {
+        attempts++;
+        stopBegan = process.hrtime.bigint();
+        group.stopAll();
+        allStopped = true;
+        const problem = firstUnsafeThread(group, safety);
+        if (problem === undefined) break;
+        if (Date.now() >= deadline) throw problem.afterWaiting(timeoutMs);
+        group.resumeAll();
+        allStopped = false;
+        sleepMs(RETRY_PAUSE_MS);
       }
       for (const t of trampolines) writeTrampoline(memory, undo, t);
       const threads = group.threads.length;
@@ -115,6 +134,7 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
         area: { start: base, size: plan.size },
         threads,
         stoppedMicros: Number((stopEnded - stopBegan) / 1000n),
+        attempts,
         totalMillis: Number((process.hrtime.bigint() - started) / 1_000_000n),
       };
     } catch (error) {
@@ -126,6 +146,21 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
   } finally {
     memory.close();
   }
+}
+
+/** The safety verdict of the first thread in unsafe code, or undefined when all are safe. */
+function firstUnsafeThread(group: ThreadGroup, safety: SafetyCheck): UnsafeStateError | undefined {
+  for (const thread of group.threads) {
+    const regs = group.regs(thread);
+    const problem = safety.check({ tid: thread, rip: regs.rip, rsp: regs.rsp });
+    if (problem !== undefined) return problem;
+  }
+  return undefined;
+}
+
+/** Blocks this thread for `ms` (the applier is synchronous: ptrace must stay on one OS thread). */
+function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /** Undoes every change (munmap needs a stopped thread), then lets every thread go. Best effort: the original error matters more. */

@@ -46,11 +46,28 @@ export class UnsafeStateError extends ApplierError {
   constructor(
     readonly tid: number,
     readonly functionName: string,
-    how: 'is in' | 'will return into',
-    why: 'replaces' | 'marks unsafe',
+    readonly how: 'is in' | 'will return into',
+    readonly why: 'replaces' | 'marks unsafe',
+    /** How long the applier waited for the thread to leave, when it did. */
+    readonly waitedMs?: number,
   ) {
-    super(`thread ${tid} ${how} ${functionName}, which the patch ${why}; try again later`, undefined, 'E_UNSAFE');
+    super(
+      waitedMs === undefined
+        ? `thread ${tid} ${how} ${functionName}, which the patch ${why}; try again later`
+        : `thread ${tid} ${how} ${functionName}, which the patch ${why}, and did not leave it within ${formatSeconds(waitedMs)}`,
+      undefined,
+      'E_UNSAFE',
+    );
   }
+
+  /** The same verdict, said after waiting `ms` for it to change. */
+  afterWaiting(ms: number): UnsafeStateError {
+    return new UnsafeStateError(this.tid, this.functionName, this.how, this.why, ms);
+  }
+}
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
 }
 
 /** A symbol the patch references exists neither in the executable nor in a loaded library. */

@@ -23,3 +23,9 @@ export function parsePid(value: string | undefined): number {
   if (!/^[1-9][0-9]*$/.test(value)) throw new UsageError(`--pid '${value}' is not a process id`);
   return Number(value);
 }
+
+/** Parses a non-negative number of seconds (e.g. "2", "0.5") into milliseconds. */
+export function parseSeconds(option: string, value: string): number {
+  if (!/^[0-9]+(\.[0-9]+)?$/.test(value)) throw new UsageError(`${option} '${value}' is not a number of seconds`);
+  return Math.round(Number(value) * 1000);
+}

@@ -1,29 +1,35 @@
 // `katana apply --pid PID PO`: hot-patch a running process. On any failure the target is left as
 // it was (the applier undoes every write) and the error is one line with a non-zero exit.
 import { basename } from 'node:path';
-import { parseCommandArgs, parsePid } from '../args.js';
+import { parseCommandArgs, parsePid, parseSeconds } from '../args.js';
 import { toJson } from '../json.js';
 import { readInputFile } from '../read-input.js';
 import { UsageError } from '../usage-error.js';
 
-export const applyUsage = 'katana apply --pid PID PO [--json]';
+export const applyUsage = 'katana apply --pid PID PO [--timeout SECONDS] [--json]';
 
 /** Runs `katana apply`; returns the exit code. */
 export async function applyCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs('apply', argv, { pid: { type: 'string' }, json: { type: 'boolean' } });
+  const { values, positionals } = parseCommandArgs('apply', argv, {
+    pid: { type: 'string' },
+    timeout: { type: 'string' },
+    json: { type: 'boolean' },
+  });
   if (positionals.length !== 1) throw new UsageError(`usage: ${applyUsage}`);
   const pid = parsePid(values.pid);
+  const timeoutMs = values.timeout === undefined ? undefined : parseSeconds('--timeout', values.timeout);
   const file = positionals[0]!;
   const [{ readPatchObject }, { applyPatch }] = await Promise.all([import('@katana/po'), import('@katana/applier')]);
   const po = readPatchObject(readInputFile(file), basename(file));
-  const report = applyPatch({ pid, po, poName: basename(file) });
+  const report = applyPatch({ pid, po, poName: basename(file), ...(timeoutMs === undefined ? {} : { timeoutMs }) });
   if (values.json) {
     process.stdout.write(`${toJson({ ok: true, patch: file, ...report })}\n`);
   } else {
     const names = report.functions.map((f) => f.name).join(', ');
     process.stdout.write(
       `katana apply: patched pid ${pid} with ${basename(file)}: ${report.functions.length} function(s) redirected (${names}); ` +
-        `${report.threads} thread(s) stopped for ${report.stoppedMicros} µs; ${report.totalMillis} ms in all\n`,
+        `${report.threads} thread(s) stopped for ${report.stoppedMicros} µs` +
+        `${report.attempts > 1 ? ` (safe on attempt ${report.attempts})` : ''}; ${report.totalMillis} ms in all\n`,
     );
   }
   return 0;
