@@ -65,21 +65,24 @@ async function patchSince(argv: string[]): Promise<number> {
   build(worktree, `${rev} (${sha.slice(0, 12)})`);
   build(root, 'the work tree');
 
-  const [{ ObjectStore }, { diffBuilds, NothingToPatchError }, { writePatchObject }] = await Promise.all([
+  const [{ ObjectStore }, { diffBuilds, NothingToPatchError }, { writePatchObject }, { readBuildId }] = await Promise.all([
     import('@katana/cc'),
     import('@katana/emitter'),
     import('@katana/po'),
+    import('@katana/elf'),
   ]);
   const objectStore = new ObjectStore(store, root);
   const outputs = (under: string) => {
-    const latest = new Map<string, Output>();
+    const current = new Map<string, Output>();
     const linksDir = join(store, 'links');
     for (const name of existsSync(linksDir) ? readdirSync(linksDir) : []) {
       const record = objectStore.readLink(name.replace(/\.json$/, ''));
       if (!record || record.kind === 'relocatable' || !record.output.startsWith(`${under}/`) || !existsSync(record.output)) continue;
-      latest.set(relative(under, record.output), { path: record.output, buildId: record.buildId });
+      // Every build of an output leaves a record; the current one is the file's own build-id.
+      if (readBuildId(record.output) !== record.buildId) continue;
+      current.set(relative(under, record.output), { path: record.output, buildId: record.buildId });
     }
-    return latest;
+    return current;
   };
   const before = outputs(worktree);
   const after = outputs(root);

@@ -1,0 +1,6 @@
+#include "greeting.h"
+
+const char *greeting(int n)
+{
+	return n % 2 ? "hello" : "hi";
+}
