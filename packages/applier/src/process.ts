@@ -5,7 +5,7 @@
 // first mapping at file offset 0 − its lowest PT_LOAD vaddr rounded down to a page". A link-time
 // address + bias = the run-time address. Reading only /proc files, nothing here stops the target.
 import { openSync, readFileSync, readSync, closeSync, readlinkSync } from 'node:fs';
-import { ElfFile, PT_LOAD, PT_PHDR, readBuildId } from '@katana/elf';
+import { ElfFile, PT_LOAD, PT_PHDR } from '@katana/elf';
 import { ApplierError } from './errors.js';
 import { explainOsError } from './os-errors.js';
 
@@ -156,7 +156,6 @@ export function readProcess(pid: number): ProcessModel {
   }
   const maps = readMaps(pid);
   const exeFile = `/proc/${pid}/exe`;
-  const buildId = readBuildId(exeFile);
   const byPath = new Map<string, MapEntry[]>();
   for (const m of maps) {
     if (!m.path.startsWith('/') || m.inode === 0) continue;
@@ -167,6 +166,7 @@ export function readProcess(pid: number): ProcessModel {
   const exeMappings = byPath.get(exePath);
   if (exeMappings === undefined) throw new ApplierError(`pid ${pid} has no mapping of its executable ${exePath}`);
   const exeElf = ElfFile.open(exeFile);
+  const buildId = exeElf.buildId();
   const exe = new Module(exePath, exeMappings, exeFile, exeBias(pid, exeElf), exeElf);
   const modules: Module[] = [];
   for (const [path, mappings] of byPath) {

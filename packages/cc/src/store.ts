@@ -3,7 +3,7 @@
 // linked output keyed by its build-id. Layout:
 //   objects/<sha256>.o   manifests/<sha256>.json   links/<build-id>.json
 // Every file is written atomically (atomic.ts), so concurrent katana-cc runs under `make -j` are safe.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
 import { StoreError } from './errors.js';
@@ -80,6 +80,17 @@ export class ObjectStore {
   /** The link record of an output with that build-id, undefined when the store has none. */
   readLink(buildId: string): LinkRecord | undefined {
     return this.readJson(this.linkPath(buildId.toLowerCase())) as LinkRecord | undefined;
+  }
+
+  /** Every link record in the store (one per build-id ever linked), in no particular order. */
+  links(): LinkRecord[] {
+    const dir = join(this.dir, 'links');
+    if (!existsSync(dir)) return [];
+    // Temporary files of writes in progress (.<name>.<pid>.<hex>.tmp) are not records.
+    return readdirSync(dir)
+      .filter((name) => name.endsWith('.json') && BUILD_ID.test(name.slice(0, -'.json'.length)))
+      .map((name) => this.readLink(name.slice(0, -'.json'.length)))
+      .filter((r): r is LinkRecord => r !== undefined);
   }
 
   private manifestPath(hash: string): string {

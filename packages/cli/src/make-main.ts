@@ -2,7 +2,7 @@
 // run reuses it) and the work tree with the project's own build command under katana-cc, then
 // write one Patch Object per executable or shared library that changed. The store is shared by
 // both builds; -ffile-prefix-map makes unchanged sources give identical objects.
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,10 +74,8 @@ async function patchSince(argv: string[]): Promise<number> {
   const objectStore = new ObjectStore(store, root);
   const outputs = (under: string) => {
     const current = new Map<string, Output>();
-    const linksDir = join(store, 'links');
-    for (const name of existsSync(linksDir) ? readdirSync(linksDir) : []) {
-      const record = objectStore.readLink(name.replace(/\.json$/, ''));
-      if (!record || record.kind === 'relocatable' || !record.output.startsWith(`${under}/`) || !existsSync(record.output)) continue;
+    for (const record of objectStore.links()) {
+      if (record.kind === 'relocatable' || !record.output.startsWith(`${under}/`) || !existsSync(record.output)) continue;
       // Every build of an output leaves a record; the current one is the file's own build-id.
       if (readBuildId(record.output) !== record.buildId) continue;
       current.set(relative(under, record.output), { path: record.output, buildId: record.buildId });

@@ -28,9 +28,11 @@ export function describePatchObject(po: PatchObject): PatchDescription {
   const newVariables = po.symbols
     .filter((s) => (s.type === 'object' || s.type === 'tls') && s.defined && s.defined.section !== 'text' && !s.name.startsWith('.'))
     .map((s) => ({ name: s.name, file: s.file ?? '', section: s.defined!.section, size: s.size }));
-  const unsafeNames = new Set(po.unsafe.map((u) => `${u.file ?? ''}:${u.name}:${u.address}`));
+  // What the patch needs from the target: symbols its relocations reach. A target function named
+  // only by .unsafe_functions is not needed, just guarded.
+  const referenced = new Set(po.relocations.map((r) => r.symbol));
   const externals = po.symbols
-    .filter((s) => s.target && !(s.target.value !== undefined && unsafeNames.has(`${s.file ?? ''}:${s.name}:${s.target.value}`) && !isReferenced(po, s)))
+    .filter((s, i) => s.target && referenced.has(i))
     .map((s) => ({
       name: s.name,
       ...(s.file === undefined ? {} : { file: s.file }),
@@ -53,10 +55,6 @@ export function describePatchObject(po: PatchObject): PatchDescription {
   };
 }
 
-function isReferenced(po: PatchObject, symbol: PatchObject['symbols'][number]): boolean {
-  const index = po.symbols.indexOf(symbol);
-  return po.relocations.some((r) => r.symbol === index);
-}
 
 /** The text `katana inspect` prints for a description. */
 export function formatPatchDescription(d: PatchDescription, file: string): string {
