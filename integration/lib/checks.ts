@@ -3,10 +3,11 @@
 import { execa } from 'execa';
 import { readFileSync } from 'node:fs';
 
-/** Runs readelf -a -W and objdump -dr on a file; throws with the output if either warns. */
+/** Runs readelf -a -W, readelf --debug-dump=frames (the PO's .eh_frame) and objdump -dr on a file; throws with the output if any warns. */
 export async function assertToolsReadCleanly(file: string): Promise<void> {
   for (const [tool, args] of [
     ['readelf', ['-a', '-W', file]],
+    ['readelf', ['--debug-dump=frames', '-W', file]],
     ['objdump', ['-dr', file]],
   ] as const) {
     const r = await execa(tool, args, { reject: false });

@@ -1,21 +1,29 @@
 // applyPatch: the orchestration, arranged to keep the target's stop window as short as possible.
-//   1. With nothing stopped: read the process model, check the build-id, resolve symbols, plan the
+//   1. With nothing stopped: read the process model, check the build-id, read the patch registry and
+//      check the base (not already applied, the patches the PO expects), resolve symbols, plan the
 //      area, read the code the safety check needs.
 //   2. Seize every thread (PTRACE_SEIZE stops nothing); stop ONE thread just long enough to mmap the
-//      area near the executable and mprotect its code pages; resume it.
-//   3. With the target running: relocate and write the area (nothing executes those pages yet).
+//      area near the executable and mprotect its code pages (and map a registry region if needed);
+//      resume it.
+//   3. With the target running: relocate and write the area (nothing executes those pages yet), and
+//      write the registry entry past the committed ones.
 //   4. Stop all threads, check that none is in or returning into a replaced function, write the
-//      trampolines, detach. Only this window counts as `stoppedMicros`.
+//      trampolines and the registry's 8-byte commit word, detach. Only this window counts as
+//      `stoppedMicros`.
 //   5. On any error: roll back every write and mapping (undo.ts), detach, rethrow a typed error.
 // The target is never left half-patched, and keeps running in every case.
-import type { PatchObject } from '@katana/po';
+import { patchObjectId, writePatchObject, type PatchObject } from '@katana/po';
 import { ProcessMemory } from '@katana/ptrace';
-import { BuildIdMismatchError, type UnsafeStateError } from './errors.js';
+import { checkBase } from './base.js';
+import { ApplierError, BuildIdMismatchError, type UnsafeStateError } from './errors.js';
 import { areaRequest, mapNear } from './map.js';
 import { explainOsError } from './os-errors.js';
-import { planArea } from './plan.js';
+import { planArea, type PatchPlan } from './plan.js';
 import { withHighPriority } from './priority.js';
-import { readProcess } from './process.js';
+import { readMaps, readProcess } from './process.js';
+import { encodeRegistryEntry, type RegistryEntry } from './registry-format.js';
+import { findRegistry, type Registry } from './registry-read.js';
+import { commitRegistry, createRegistryRegion, placeRegistryEntry, writeRegistryEntry } from './registry-write.js';
 import { relocate, symbolAddress } from './relocate.js';
 import { remoteMunmap } from './remote-syscall.js';
 import { SafetyCheck, unsafeRanges } from './safety.js';
@@ -28,8 +36,10 @@ import { prepareTrampoline, trampolineSites, writeBody, writeTrampoline } from '
 export interface ApplyOptions {
   pid: number;
   po: PatchObject;
-  /** How messages name the patch (e.g. the .po file name); "the patch" when absent. */
+  /** How messages and the registry name the patch (e.g. the .po file name); "the patch" when absent. */
   poName?: string;
+  /** The patch's id, patchObjectId of its PO file's bytes; default: the id of writePatchObject(po). */
+  id?: string;
   /** How long to keep retrying while a thread is in unsafe code, in ms (default DEFAULT_TIMEOUT_MS). */
   timeoutMs?: number;
 }
@@ -42,6 +52,8 @@ const RETRY_PAUSE_MS = 5;
 /** What an apply did. */
 export interface ApplyReport {
   pid: number;
+  /** The patch's id, as the registry records it. */
+  id: string;
   /** Each patched function: its old entry and its new code. */
   functions: { name: string; from: bigint; to: bigint }[];
   /** Where the patch was mapped. */
@@ -63,12 +75,14 @@ export function applyPatch(options: ApplyOptions): ApplyReport {
 function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
   const started = process.hrtime.bigint();
   const { pid, po } = options;
+  const poName = options.poName ?? 'the patch';
 
   // Phase 1: nothing stopped.
   const model = readProcess(pid);
   if (model.buildId !== po.targetBuildId.toLowerCase()) {
-    throw new BuildIdMismatchError(pid, options.poName ?? 'the patch', po.targetBuildId, model.exePath, model.buildId);
+    throw new BuildIdMismatchError(pid, poName, po.targetBuildId, model.exePath, model.buildId);
   }
+  const id = options.id ?? patchObjectId(writePatchObject(po));
   let memory: ProcessMemory;
   try {
     memory = new ProcessMemory(pid);
@@ -76,10 +90,15 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
     throw explainOsError(pid, error);
   }
   try {
+    const registry = findRegistry(pid, memory, model.maps);
+    checkBase(pid, poName, id, po.basePatches ?? [], registry);
     const bias = model.exe.bias;
     const resolved = resolveSymbols(model, po, memory);
     const plan = planArea(po, resolved);
     const sites = trampolineSites(po, bias);
+    // The entry's size depends only on names and counts: known now, so phase 2 can map a region for it.
+    const draft = registryEntry(id, poName, 0n, plan, sites.map((s) => ({ name: s.name, address: s.site, to: 0n, original: new Uint8Array(5) })));
+    const placement = placeRegistryEntry(registry, encodeRegistryEntry(draft).length);
     const request = areaRequest(po, plan, resolved, sites);
     const safety = new SafetyCheck(unsafeRanges(po, bias), memory, model.maps);
     safety.warmUp();
@@ -89,9 +108,17 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
     const undo = new UndoLog();
     let allStopped = false;
     try {
+      assertRegistryUnchanged(pid, memory, registry, poName);
       group.stopOne(pid);
       const base = mapNear(model, pid, plan, request);
       undo.recordMapping(base, plan.size);
+      let fresh: bigint | undefined;
+      if (placement.kind === 'create') {
+        fresh = createRegistryRegion(pid, pid, memory, base, placement.size);
+        undo.recordMapping(fresh, placement.size);
+      }
+      // Regions the registry outgrew are never read again (a higher generation is current).
+      for (const stale of registry?.stale ?? []) remoteMunmap(pid, pid, stale.start, stale.size);
       // V8 compiles a function on its first call; running the window's safety check once here, on
       // the thread we hold anyway, keeps that compilation out of the stop window. Its verdict is
       // ignored: only the check inside the window counts.
@@ -104,6 +131,8 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
       writeBody(memory, base, relocate(input));
       const functions = sites.map((s) => ({ name: s.name, from: s.site, to: symbolAddress(input, s.symbol) }));
       const trampolines = functions.map((f) => prepareTrampoline(memory, f.from, f.to));
+      const entry = registryEntry(id, poName, base, plan, functions.map((f, i) => ({ name: f.name, address: f.from, to: f.to, original: trampolines[i]!.old })));
+      const commit = writeRegistryEntry(pid, memory, undo, registry, placement, fresh, encodeRegistryEntry(entry));
 
       // Phase 4: the stop window. While a thread is in unsafe code, let the target run a few ms
       // and look again, until the deadline; then the last verdict is the error.
@@ -124,12 +153,14 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
         sleepMs(RETRY_PAUSE_MS);
       }
       for (const t of trampolines) writeTrampoline(memory, undo, t);
+      commitRegistry(memory, undo, commit);
       const threads = group.threads.length;
       group.detachAll();
       const stopEnded = process.hrtime.bigint();
 
       return {
         pid,
+        id,
         functions,
         area: { start: base, size: plan.size },
         threads,
@@ -145,6 +176,35 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
     throw explainOsError(pid, error);
   } finally {
     memory.close();
+  }
+}
+
+/** The registry entry of this apply, for an area at `base` (0n while only its size matters). */
+function registryEntry(id: string, name: string, base: bigint, plan: PatchPlan, functions: RegistryEntry['functions']): RegistryEntry {
+  const { text, ehFrame } = plan.sections;
+  const start = base + BigInt(text.offset);
+  return {
+    id,
+    name,
+    // Written just before the stop window that switches the patch, milliseconds before the switch.
+    appliedAt: Date.now(),
+    area: { start: base, size: plan.size },
+    ...(ehFrame.size === 0
+      ? {}
+      : { cfi: { start, end: start + BigInt(text.size), ehFrameAddress: base + BigInt(ehFrame.offset), ehFrameSize: ehFrame.size } }),
+    functions,
+  };
+}
+
+/**
+ * Re-reads the registry once every thread is seized: from then on no other katana can attach, so a
+ * registry still equal to the one checked in phase 1 stays so until we commit.
+ */
+function assertRegistryUnchanged(pid: number, memory: ProcessMemory, before: Registry | undefined, poName: string): void {
+  const now = findRegistry(pid, memory, readMaps(pid));
+  const key = (r: Registry | undefined) => (r === undefined ? '' : `${r.region.start} ${r.region.header.generation} ${r.region.header.count} ${r.region.header.used}`);
+  if (key(now) !== key(before)) {
+    throw new ApplierError(`the patch registry of pid ${pid} changed while ${poName} was being prepared (another katana at work?); try again`, undefined, 'E_REGISTRY_CHANGED');
   }
 }
 

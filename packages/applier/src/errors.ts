@@ -94,3 +94,29 @@ export class RelocationError extends ApplierError {
     super(message, undefined, 'E_RELOCATION');
   }
 }
+
+/** The patch (same id: same PO file bytes) is already applied to the process. */
+export class AlreadyAppliedError extends ApplierError {
+  constructor(readonly pid: number, readonly poName: string, readonly id: string, readonly appliedAt: Date) {
+    super(`${poName} (patch ${id.slice(0, 12)}) is already applied to pid ${pid}, since ${appliedAt.toISOString()}`, undefined, 'E_ALREADY_APPLIED');
+  }
+}
+
+/** The process has other patches applied than the ones the PO was made on top of. */
+export class BaseMismatchError extends ApplierError {
+  constructor(readonly pid: number, readonly poName: string, readonly applied: string[], readonly expected: string[]) {
+    const list = (ids: string[]) => (ids.length === 0 ? 'none' : `[${ids.map((id) => id.slice(0, 12)).join(', ')}]`);
+    super(
+      `pid ${pid} has ${applied.length === 0 ? 'no patches' : `patches ${list(applied)}`} applied, but ${poName} expects ${list(expected)}`,
+      undefined,
+      'E_BASE',
+    );
+  }
+}
+
+/** The in-target patch registry cannot be decoded (corrupt, or written by a newer katana). */
+export class RegistryFormatError extends ApplierError {
+  constructor(readonly where: string, detail: string) {
+    super(`the patch registry of ${where} is unreadable: ${detail}`, undefined, 'E_REGISTRY_FORMAT');
+  }
+}

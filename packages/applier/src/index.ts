@@ -2,8 +2,15 @@
 export { applyPatch, type ApplyOptions, type ApplyReport } from './apply.js';
 export {
   ApplierError, NoSuchProcessError, PermissionError, BuildIdMismatchError, UnsafeStateError, UnresolvedSymbolError,
-  PatchAreaError, RelocationError,
+  PatchAreaError, RelocationError, AlreadyAppliedError, BaseMismatchError, RegistryFormatError,
 } from './errors.js';
+export {
+  REGISTRY_NAME, REGISTRY_MAGIC, REGISTRY_VERSION, REGISTRY_HEADER_SIZE, REGISTRY_COMMIT_OFFSET, encodeRegistryHeader,
+  encodeRegistryCommit, encodeRegistryEntry, decodeRegistry, decodeRegistryHeader, hasRegistryMagic, type RegistryHeader,
+  type RegistryEntry, type RegisteredFunction, type RegisteredCfi,
+} from './registry-format.js';
+export { readRegistry, findRegistry, readPatchCfi, isRegistryMapping, type Registry, type RegistryRegion, type PatchCfi } from './registry-read.js';
+export { checkBase } from './base.js';
 export { readProcess, readMaps, readAuxv, parseMaps, Module, type MapEntry, type ProcessModel } from './process.js';
 export { resolveSymbols, type ResolvedSymbol } from './symbols.js';
 export { planArea, isCallTarget, PAGE_SIZE, JUMP_ENTRY_SIZE, GOT_SLOT_SIZE, type PatchPlan } from './plan.js';

@@ -1,5 +1,5 @@
 // The layout of the patch area, decided before anything is mapped. Code pages first (R+X): .text.new,
-// then the jump table, then .rodata.new; then, from the next page boundary, data pages (R+W): the GOT,
+// then the jump table, then .rodata.new and .eh_frame (the CFI of the new code); then, from the next page boundary, data pages (R+W): the GOT,
 // .data.new, .bss.new. Each PO section starts at its PO_SECTION_ALIGN. The jump table has one 16-byte
 // entry (`jmp *0(%rip)` = ff 25 00 00 00 00, an 8-byte absolute address, 2 bytes of int3) for every
 // call target outside the patch (R_X86_64_PLT32, or PC32 against a function): on a non-PIE exe libc
@@ -26,7 +26,7 @@ export interface PatchPlan {
   jumpTable: { offset: number; entries: Map<number, number> };
   /** GOT start and, per PO symbol index, the offset of its slot. */
   got: { offset: number; slots: Map<number, number> };
-  /** Bytes of code pages (text, jump table, rodata), a multiple of PAGE_SIZE. */
+  /** Bytes of code pages (text, jump table, rodata, eh_frame), a multiple of PAGE_SIZE. */
   codeSize: number;
   /** Bytes of the whole area, a multiple of PAGE_SIZE. */
   size: number;
@@ -54,14 +54,15 @@ export function planArea(po: PatchObject, resolved: readonly (ResolvedSymbol | u
   const jumpOffset = alignUp(text.offset + text.size, JUMP_ENTRY_SIZE);
   const entries = new Map([...jumpSymbols].sort((a, b) => a - b).map((s, i) => [s, jumpOffset + i * JUMP_ENTRY_SIZE]));
   const rodata = { offset: alignUp(jumpOffset + entries.size * JUMP_ENTRY_SIZE, PO_SECTION_ALIGN.rodata), size: po.rodata.length };
-  const codeSize = alignUp(rodata.offset + rodata.size, PAGE_SIZE);
+  const ehFrame = { offset: alignUp(rodata.offset + rodata.size, PO_SECTION_ALIGN.ehFrame), size: po.ehFrame?.length ?? 0 };
+  const codeSize = alignUp(ehFrame.offset + ehFrame.size, PAGE_SIZE);
   const gotOffset = codeSize;
   const slots = new Map([...gotSymbols].sort((a, b) => a - b).map((s, i) => [s, gotOffset + i * GOT_SLOT_SIZE]));
   const data = { offset: alignUp(gotOffset + slots.size * GOT_SLOT_SIZE, PO_SECTION_ALIGN.data), size: po.data.length };
   const bss = { offset: alignUp(data.offset + data.size, PO_SECTION_ALIGN.bss), size: po.bssSize };
   const dataEnd = slots.size === 0 && data.size === 0 && bss.size === 0 ? codeSize : bss.offset + bss.size;
   return {
-    sections: { text, rodata, data, bss },
+    sections: { text, rodata, data, bss, ehFrame },
     jumpTable: { offset: jumpOffset, entries },
     got: { offset: gotOffset, slots },
     codeSize,

@@ -112,7 +112,7 @@ export function relocate(input: RelocateInput): Uint8Array {
   const { po, plan } = input;
   const image = new Uint8Array(plan.size);
   const view = new DataView(image.buffer);
-  const contents: [PoSectionKind, Uint8Array][] = [['text', po.text], ['rodata', po.rodata], ['data', po.data]];
+  const contents: [PoSectionKind, Uint8Array][] = [['text', po.text], ['rodata', po.rodata], ['data', po.data], ['ehFrame', po.ehFrame ?? new Uint8Array()]];
   for (const [kind, bytes] of contents) image.set(bytes, plan.sections[kind].offset);
   for (const r of po.relocations) {
     const size = r.section === 'bss' ? po.bssSize : contents.find(([k]) => k === r.section)![1].length;

@@ -21,11 +21,14 @@ import { ApplierError } from './errors.js';
 import { readMaps } from './process.js';
 
 // x86-64 system call numbers (arch/x86/entry/syscalls/syscall_64.tbl).
+export const SYS_close = 3;
 export const SYS_mmap = 9;
 export const SYS_mprotect = 10;
 export const SYS_munmap = 11;
 export const SYS_getpid = 39;
+export const SYS_ftruncate = 77;
 export const SYS_gettid = 186;
+export const SYS_memfd_create = 319;
 
 // <asm-generic/mman-common.h>, <asm/mman.h>.
 export const PROT_NONE = 0x0;
@@ -37,6 +40,8 @@ export const MAP_PRIVATE = 0x02;
 export const MAP_FIXED = 0x10;
 export const MAP_ANONYMOUS = 0x20;
 export const MAP_FIXED_NOREPLACE = 0x100000;
+// <linux/memfd.h>.
+export const MFD_CLOEXEC = 0x1;
 
 const SYSCALL_NAMES = new Map<number, string>([
   [SYS_mmap, 'mmap'],
@@ -44,6 +49,9 @@ const SYSCALL_NAMES = new Map<number, string>([
   [SYS_munmap, 'munmap'],
   [SYS_getpid, 'getpid'],
   [SYS_gettid, 'gettid'],
+  [SYS_close, 'close'],
+  [SYS_ftruncate, 'ftruncate'],
+  [SYS_memfd_create, 'memfd_create'],
 ]);
 
 const SYSCALL_INSN = [0x0f, 0x05];

@@ -4,6 +4,7 @@ import { isKatanaError } from '@katana/errors';
 import { applyCommand, applyUsage } from './commands/apply.js';
 import { diffCommand, diffUsage } from './commands/diff.js';
 import { inspectCommand, inspectUsage } from './commands/inspect.js';
+import { listCommand, listUsage } from './commands/list.js';
 import { exitCodeFor, EXIT_USAGE } from './exit-codes.js';
 import { toJson } from './json.js';
 
@@ -11,14 +12,16 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   diff: diffCommand,
   inspect: inspectCommand,
   apply: applyCommand,
+  list: listCommand,
 };
 
 const usage = `usage:
   ${diffUsage}
   ${inspectUsage}
   ${applyUsage}
+  ${listUsage}
 
-exit codes: 0 ok, 1 error, 2 the change cannot be patched, 3 nothing to patch, 64 usage`;
+exit codes: 0 ok, 1 error, 2 the change cannot be patched, 3 nothing to patch, 4 already applied, 64 usage`;
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

@@ -1,11 +1,15 @@
 // Building the PatchObject value (kpatch's "create"): sections grow by appending aligned pieces
 // (functions 16-aligned in .text.new, padded with int3), symbols are interned by a key so that each
 // function, variable, copied section or target symbol appears once, and relocations are collected in
-// PO coordinates. write.ts of @katana/po turns the result into an ELF relocatable.
+// PO coordinates. .eh_frame grows by whole records: each distinct CIE once, then FDEs whose CIE
+// pointer is rewritten for their new place, ended by a zero terminator in build(). write.ts of
+// @katana/po turns the result into an ELF relocatable.
+import { R_X86_64_PC32 } from '@katana/elf';
 import {
   PO_SECTION_ALIGN, PO_SECTION_NAMES, type PatchFunction, type PatchObject, type PoRelocation, type PoSectionKind, type PoSymbol,
   type UnsafeFunction,
 } from '@katana/po';
+import { FDE_PC_BEGIN, type FrameRecord } from './eh-frame.js';
 
 const INT3 = 0xcc;
 
@@ -17,8 +21,12 @@ export class PoBuilder {
   readonly unsafe: UnsafeFunction[] = [];
   readonly warnings: string[] = [];
   private readonly keys = new Map<string, number>();
-  private readonly pieces: Record<Exclude<PoSectionKind, 'bss'>, Uint8Array[]> = { text: [], rodata: [], data: [] };
-  private readonly sizes: Record<PoSectionKind, number> = { text: 0, rodata: 0, data: 0, bss: 0 };
+  private readonly pieces: Record<Exclude<PoSectionKind, 'bss'>, Uint8Array[]> = { text: [], rodata: [], data: [], ehFrame: [] };
+  private readonly sizes: Record<PoSectionKind, number> = { text: 0, rodata: 0, data: 0, bss: 0, ehFrame: 0 };
+  /** Offset in .eh_frame of each CIE copied so far, by its bytes in hex. */
+  private readonly cies = new Map<string, number>();
+  /** Relocations of .eh_frame, kept apart so that the PO lists them after those of the other sections, as a reader sees them. */
+  private readonly frameRelocations: PoRelocation[] = [];
 
   /**
    * Appends `content` (bytes, or a size for .bss.new) to section `kind` at a multiple of `align`
@@ -38,6 +46,30 @@ export class PoBuilder {
     return offset;
   }
 
+  /** Appends the CFI of the function whose PO symbol is `symbol`: its CIE (once) and its FDE. */
+  addFrame(record: FrameRecord, symbol: number): void {
+    const key = Buffer.from(record.cie).toString('hex');
+    let cieOffset = this.cies.get(key);
+    if (cieOffset === undefined) {
+      cieOffset = this.appendFrameBytes(record.cie);
+      this.cies.set(key, cieOffset);
+    }
+    const fde = Uint8Array.from(record.fde);
+    const at = this.sizes.ehFrame;
+    // The CIE pointer counts back from its own field (FDE + 4) to the CIE.
+    new DataView(fde.buffer).setUint32(4, at + 4 - cieOffset, true);
+    this.appendFrameBytes(fde);
+    // pc_begin: the function's start, pc-relative (the CIE's 'R' encoding DW_EH_PE_pcrel|sdata4).
+    this.frameRelocations.push({ section: 'ehFrame', offset: at + FDE_PC_BEGIN, type: R_X86_64_PC32, symbol, addend: 0n });
+  }
+
+  private appendFrameBytes(bytes: Uint8Array): number {
+    const at = this.sizes.ehFrame;
+    this.pieces.ehFrame.push(bytes);
+    this.sizes.ehFrame += bytes.length;
+    return at;
+  }
+
   /** The index of the symbol known as `key`, made by `make` the first time. */
   symbol(key: string, make: () => PoSymbol): number {
     let index = this.keys.get(key);
@@ -54,7 +86,8 @@ export class PoBuilder {
   }
 
   /** The finished PatchObject. */
-  build(targetBuildId: string, targetName: string): PatchObject {
+  build(targetBuildId: string, targetName: string, basePatches: string[]): PatchObject {
+    const frames = this.pieces.ehFrame.length === 0 ? [] : [...this.pieces.ehFrame, new Uint8Array(4)]; // + zero terminator
     return {
       targetBuildId,
       targetName,
@@ -63,9 +96,11 @@ export class PoBuilder {
       data: concat(this.pieces.data),
       bssSize: this.sizes.bss,
       symbols: this.symbols,
-      relocations: this.relocations,
+      relocations: [...this.relocations, ...this.frameRelocations],
       functions: this.functions,
       unsafe: this.unsafe,
+      ehFrame: concat(frames),
+      basePatches,
     };
   }
 }

@@ -16,9 +16,10 @@ import {
 import { type PoSectionKind, type PoSymbol, relocationWidth } from '@katana/po';
 import { contentKey } from './compare.js';
 import type { PoBuilder } from './create.js';
+import { FrameTable } from './eh-frame.js';
 import { EmitterError, UnsupportedChangeError } from './errors.js';
 import type { ObjectDiff } from './mark.js';
-import { isFunction, isInSection } from './objects.js';
+import { isFunction, isInSection, type ObjectModel } from './objects.js';
 import { type Reference, resolveReference } from './reference.js';
 import type { DiffReport } from './report.js';
 import type { TargetSymbols } from './targets.js';
@@ -36,6 +37,7 @@ class Inclusion {
   /** Per object, NEW function symbol index → PO symbol of its copy. */
   private readonly copies = new Map<ObjectDiff, Map<number, number>>();
   private readonly pending: (() => void)[] = [];
+  private readonly frames = new Map<ObjectModel, FrameTable>();
 
   constructor(
     private readonly diffs: ObjectDiff[],
@@ -66,6 +68,7 @@ class Inclusion {
     copies.set(fn.index, index);
     this.copies.set(diff, copies);
     this.pending.push(() => this.relocate(diff, model.relocationsOf(fn), Number(fn.value), 'text', offset, fn));
+    this.copyFrame(model, fn, index);
 
     const replaced = cold ? undefined : this.oldFunction(diff, fn, old);
     if (replaced) {
@@ -83,6 +86,18 @@ class Inclusion {
     if (old) this.report.changed.push({ name: fn.name, file, oldSize: old.size, newSize: fn.size });
     else this.report.added.push({ name: fn.name, file, size: fn.size });
     this.builder.functions.push({ symbol: index, name: fn.name, file, size: fn.size });
+  }
+
+  /** Copies the CFI of `fn` into the patch's .eh_frame, for unwinders; warns when it cannot travel. */
+  private copyFrame(model: ObjectModel, fn: ElfSymbol, index: number): void {
+    let table = this.frames.get(model);
+    if (!table) {
+      table = new FrameTable(model);
+      this.frames.set(model, table);
+    }
+    const { record, problem } = table.frameOf(fn);
+    if (record) this.builder.addFrame(record, index);
+    else if (problem) this.warn(`the CFI of '${fn.name}' in ${model.file} is left out of the patch: ${problem}`);
   }
 
   /** The target's version of a changed function (also of a global that moved here from another file). */
@@ -162,7 +177,7 @@ class Inclusion {
     return this.targetSymbol(found, model.file);
   }
 
-  private copyVariable(diff: ObjectDiff, s: ElfSymbol, kind: Exclude<PoSectionKind, 'text'>, isNew: boolean): number {
+  private copyVariable(diff: ObjectDiff, s: ElfSymbol, kind: 'rodata' | 'data' | 'bss', isNew: boolean): number {
     const model = diff.newSide.model;
     const key = `variable ${model.file} ${s.name}`;
     const known = this.builder.lookup(key);

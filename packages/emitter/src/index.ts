@@ -28,6 +28,8 @@ export interface DiffOptions {
   target?: string;
   /** Default: ObjectStore.locate({ cwd: process.cwd() }). */
   store?: ObjectStore;
+  /** Ids of the patches the running target will already have, oldest first (default: none). */
+  basePatches?: string[];
 }
 
 /** Diffs OLD against NEW and returns the Patch Object turning a running OLD into NEW, with a report. */
@@ -42,5 +44,5 @@ export function diffBuilds(options: DiffOptions): { po: PatchObject; report: Dif
   const builder = new PoBuilder();
   include(diffs, new TargetSymbols(inputs.target, targetName), builder, report);
   report.warnings.push(...builder.warnings);
-  return { po: builder.build(inputs.targetBuildId, targetName), report };
+  return { po: builder.build(inputs.targetBuildId, targetName, options.basePatches ?? []), report };
 }

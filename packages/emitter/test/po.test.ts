@@ -1,6 +1,7 @@
 // The PatchObjects diffBuilds makes are valid: @katana/po writes them, reads them back equal, and
-// readelf reads the written file without a warning.
-import { execFileSync } from 'node:child_process';
+// readelf reads the written file without a warning; its .eh_frame, decoded by readelf, has one FDE
+// per function of .text.new covering exactly that function's bytes.
+import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -39,6 +40,22 @@ function resolved(po: PatchObject) {
   };
 }
 
+/** readelf --debug-dump=frames reads the PO cleanly and shows one FDE per function, at its offset in .text.new. */
+function assertFramesCoverFunctions(file: string, po: PatchObject): void {
+  const r = spawnSync('readelf', ['-W', '--debug-dump=frames', file], { encoding: 'utf8' });
+  assert.is(r.status, 0, 'readelf --debug-dump=frames exit status');
+  assert.is(r.stderr, '', 'readelf --debug-dump=frames stderr');
+  assert.not.match(r.stdout, /warning/i);
+  // With relocations applied, an FDE's pc range is its function's offset in .text.new.
+  const ranges = [...r.stdout.matchAll(/FDE cie=[0-9a-f]+ pc=([0-9a-f]+)\.\.([0-9a-f]+)/g)].map((m) => `${parseInt(m[1]!, 16)}..${parseInt(m[2]!, 16)}`);
+  const expected = po.functions.map((f) => {
+    const offset = po.symbols[f.symbol]!.defined!.offset;
+    return `${offset}..${offset + f.size}`;
+  });
+  assert.equal(ranges.sort(), expected.sort(), `FDE ranges in:\n${r.stdout}`);
+  assert.match(r.stdout, /ZERO terminator/);
+}
+
 for (const [fixture, flags] of CASES) {
   written(`${fixture} ${flags.opt ?? ''}: round-trips through the PO writer and reads cleanly with readelf`, ({ ws }) => {
     const v1 = build(ws, fixture, 'v1', flags);
@@ -61,6 +78,7 @@ for (const [fixture, flags] of CASES) {
       out = { stderr: String((cause as { stderr?: Buffer }).stderr ?? cause) };
     }
     assert.is(out.stderr, '', 'readelf -W -a prints no warning');
+    assertFramesCoverFunctions(file, po);
   });
 }
 

@@ -14,6 +14,11 @@ export const NT_KATANA_VERSION = 1;
 export const NT_KATANA_BUILD_ID = 2;
 export const NT_KATANA_TARGET_NAME = 3;
 export const NT_KATANA_SYMBOL_VALUES = 4;
+/** The ids of the patches the target must already have, in order: 32 bytes (a sha256) each. */
+export const NT_KATANA_BASE = 5;
+
+/** Bytes of a patch id (sha256 of a PO file). */
+export const PATCH_ID_SIZE = 32;
 
 /** Size of one NT_KATANA_SYMBOL_VALUES record: u32 symbol index, u32 reserved, u64 link-time value. */
 export const SYMBOL_VALUE_ENTRY_SIZE = 16;

@@ -1,16 +1,19 @@
 // What `katana inspect` shows: a PatchObject summarised for a person (text) or a program (JSON):
 // the target's build-id, each changed or new function with its source file and sizes, the new
 // variables, the external symbols the patch needs and the functions it makes unsafe.
+import { shortPatchId } from './id.js';
 import type { PatchObject } from './model.js';
 
 export interface PatchDescription {
   target: { name: string; buildId: string };
+  /** Ids of the patches the target must already have, in order ([] = the original build). */
+  base: string[];
   changed: { name: string; file: string; oldSize: number; newSize: number; address: string }[];
   added: { name: string; file: string; size: number }[];
   newVariables: { name: string; file: string; section: string; size: number }[];
   externals: { name: string; file?: string; resolution: string }[];
   unsafe: { name: string; file?: string; address: string; size: number; redirected: boolean }[];
-  sizes: { text: number; rodata: number; data: number; bss: number };
+  sizes: { text: number; rodata: number; data: number; bss: number; ehFrame: number };
 }
 
 const hex = (v: bigint) => `0x${v.toString(16)}`;
@@ -40,6 +43,7 @@ export function describePatchObject(po: PatchObject): PatchDescription {
     }));
   return {
     target: { name: po.targetName, buildId: po.targetBuildId },
+    base: po.basePatches ?? [],
     changed,
     added,
     newVariables,
@@ -51,7 +55,7 @@ export function describePatchObject(po: PatchObject): PatchDescription {
       size: u.size,
       redirected: u.redirectTo !== undefined,
     })),
-    sizes: { text: po.text.length, rodata: po.rodata.length, data: po.data.length, bss: po.bssSize },
+    sizes: { text: po.text.length, rodata: po.rodata.length, data: po.data.length, bss: po.bssSize, ehFrame: po.ehFrame?.length ?? 0 },
   };
 }
 
@@ -59,6 +63,7 @@ export function describePatchObject(po: PatchObject): PatchDescription {
 /** The text `katana inspect` prints for a description. */
 export function formatPatchDescription(d: PatchDescription, file: string): string {
   const lines = [`Patch Object ${file}`, `  target      ${d.target.name} (build-id ${d.target.buildId})`];
+  lines.push(`  base        ${d.base.length === 0 ? 'the original build' : `after patches ${d.base.map(shortPatchId).join(', ')}`}`);
   lines.push(`  functions   ${d.changed.length} changed, ${d.added.length} new`);
   for (const f of d.changed) lines.push(`    changed   ${f.name} (${f.file || 'unknown file'}): ${f.oldSize} -> ${f.newSize} bytes, at ${f.address}`);
   for (const f of d.added) lines.push(`    new       ${f.name} (${f.file || 'unknown file'}): ${f.size} bytes`);
@@ -68,6 +73,6 @@ export function formatPatchDescription(d: PatchDescription, file: string): strin
   for (const e of d.externals) lines.push(`    needs     ${e.name}${e.file ? ` (${e.file})` : ''}: ${e.resolution}`);
   lines.push(`  unsafe      ${d.unsafe.length} function(s) no thread may be in while the patch switches`);
   for (const u of d.unsafe) lines.push(`    unsafe    ${u.name}${u.file ? ` (${u.file})` : ''} at ${u.address}, ${u.size} bytes${u.redirected ? ', redirected' : ''}`);
-  lines.push(`  sizes       .text.new ${d.sizes.text}, .rodata.new ${d.sizes.rodata}, .data.new ${d.sizes.data}, .bss.new ${d.sizes.bss} bytes`);
+  lines.push(`  sizes       .text.new ${d.sizes.text}, .rodata.new ${d.sizes.rodata}, .data.new ${d.sizes.data}, .bss.new ${d.sizes.bss}, .eh_frame ${d.sizes.ehFrame} bytes`);
   return lines.join('\n');
 }

@@ -2,8 +2,8 @@
 // and read.ts turns back, and what the applier consumes. docs/po-format.md maps each field to its
 // ELF section.
 
-/** The sections a patch brings into the process. */
-export type PoSectionKind = 'text' | 'rodata' | 'data' | 'bss';
+/** The sections a patch brings into the process ('ehFrame': the CFI of the new code, .eh_frame). */
+export type PoSectionKind = 'text' | 'rodata' | 'data' | 'bss' | 'ehFrame';
 
 /** The ELF name of each PO section. */
 export const PO_SECTION_NAMES: Record<PoSectionKind, string> = {
@@ -11,10 +11,11 @@ export const PO_SECTION_NAMES: Record<PoSectionKind, string> = {
   rodata: '.rodata.new',
   data: '.data.new',
   bss: '.bss.new',
+  ehFrame: '.eh_frame',
 };
 
 /** Alignment the writer gives each section, and the applier honours when laying them out. */
-export const PO_SECTION_ALIGN: Record<PoSectionKind, number> = { text: 16, rodata: 32, data: 32, bss: 32 };
+export const PO_SECTION_ALIGN: Record<PoSectionKind, number> = { text: 16, rodata: 32, data: 32, bss: 32, ehFrame: 8 };
 
 export interface PatchObject {
   /** Lowercase hex NT_GNU_BUILD_ID of the module the patch applies to. */
@@ -36,6 +37,17 @@ export interface PatchObject {
   functions: PatchFunction[];
   /** .unsafe_functions: target functions no thread may be in, or return into, while the patch switches. */
   unsafe: UnsafeFunction[];
+  /**
+   * .eh_frame: a CIE and one FDE per function of .text.new whose compiler gave it CFI, ended by a
+   * zero terminator; its R_X86_64_PC32 relocations (section 'ehFrame') point each FDE at its
+   * function. Absent or empty: the patch brings no CFI.
+   */
+  ehFrame?: Uint8Array;
+  /**
+   * The patches the target must already have, oldest first, as patch ids (patchObjectId: sha256 of
+   * a PO file, 64 hex digits); [] or absent for a patch made for the original build.
+   */
+  basePatches?: string[];
 }
 
 /** A symbol of the PO: either defined in one of its sections, or a reference into the target. */

@@ -16,6 +16,8 @@ import {
   STT_OBJECT,
   STT_SECTION,
   STT_TLS,
+  SHT_PROGBITS,
+  SHT_X86_64_UNWIND,
   isKatanaError,
   type ElfSymbol,
   type Section,
@@ -23,10 +25,12 @@ import {
 import {
   KATANA_NOTE_NAME,
   NOTE_SECTION,
+  NT_KATANA_BASE,
   NT_KATANA_BUILD_ID,
   NT_KATANA_SYMBOL_VALUES,
   NT_KATANA_TARGET_NAME,
   NT_KATANA_VERSION,
+  PATCH_ID_SIZE,
   PO_FORMAT_VERSION,
   SHT_KATANA_UNSAFE,
   SYMBOL_VALUE_ENTRY_SIZE,
@@ -81,12 +85,18 @@ function decode(elf: ElfFile, file: string): PatchObject {
   const buildId = note(NT_KATANA_BUILD_ID) ?? fail('it names no target build-id');
   if (buildId.length === 0) fail('its target build-id is empty');
   const targetName = new TextDecoder().decode(note(NT_KATANA_TARGET_NAME) ?? new Uint8Array()).replace(/\0+$/, '');
+  const base = note(NT_KATANA_BASE) ?? new Uint8Array();
+  if (base.length % PATCH_ID_SIZE !== 0) fail(`its base note is not a list of ${PATCH_ID_SIZE}-byte patch ids`);
+  const basePatches: string[] = [];
+  for (let at = 0; at < base.length; at += PATCH_ID_SIZE) basePatches.push(toHex(base.subarray(at, at + PATCH_ID_SIZE)));
 
   const sections = new Map<PoSectionKind, Section>();
-  for (const kind of ['text', 'rodata', 'data', 'bss'] as const) {
+  for (const kind of ['text', 'rodata', 'data', 'bss', 'ehFrame'] as const) {
     const section = elf.section(PO_SECTION_NAMES[kind]);
     if (section) sections.set(kind, section);
   }
+  const ehFrame = sections.get('ehFrame');
+  if (ehFrame && ehFrame.type !== SHT_X86_64_UNWIND && ehFrame.type !== SHT_PROGBITS) fail(`${ehFrame.name} has the wrong section type`);
   const text = sections.get('text') ?? fail(`it has no ${PO_SECTION_NAMES.text} section`);
   const kindOf = new Map([...sections].map(([kind, s]) => [s.index, kind]));
 
@@ -176,7 +186,7 @@ function decode(elf: ElfFile, file: string): PatchObject {
   });
 
   return {
-    targetBuildId: [...buildId].map((b) => b.toString(16).padStart(2, '0')).join(''),
+    targetBuildId: toHex(buildId),
     targetName,
     text: text.data(),
     rodata: sections.get('rodata')?.data() ?? new Uint8Array(),
@@ -186,7 +196,13 @@ function decode(elf: ElfFile, file: string): PatchObject {
     relocations,
     functions,
     unsafe,
+    ehFrame: ehFrame?.data() ?? new Uint8Array(),
+    basePatches,
   };
+}
+
+function toHex(bytes: Uint8Array): string {
+  return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 function decodeSymbol(s: ElfSymbol, kindOf: Map<number, PoSectionKind>, fail: (detail: string) => never): PoSymbol {

@@ -1,6 +1,6 @@
 // Turns a PatchObject into the bytes of an ELF64 relocatable (the paper's Figure 3 layout):
-// .text.new, .rodata.new, .data.new, .bss.new with their .rela sections, .unsafe_functions,
-// .note.katana, .symtab and .strtab. Target functions named only in .unsafe_functions get an
+// .text.new, .rodata.new, .data.new, .bss.new and .eh_frame with their .rela sections,
+// .unsafe_functions, .note.katana (with the base note), .symtab and .strtab. Target functions named only in .unsafe_functions get an
 // undefined symbol of their own, so every entry can point at a symbol for its name and file.
 import {
   EM_X86_64,
@@ -14,6 +14,7 @@ import {
   SHT_NOBITS,
   SHT_NOTE,
   SHT_PROGBITS,
+  SHT_X86_64_UNWIND,
   STB_GLOBAL,
   STB_LOCAL,
   STB_WEAK,
@@ -26,10 +27,12 @@ import {
 import {
   KATANA_NOTE_NAME,
   NOTE_SECTION,
+  NT_KATANA_BASE,
   NT_KATANA_BUILD_ID,
   NT_KATANA_SYMBOL_VALUES,
   NT_KATANA_TARGET_NAME,
   NT_KATANA_VERSION,
+  PATCH_ID_SIZE,
   PO_FORMAT_VERSION,
   SHT_KATANA_UNSAFE,
   SYMBOL_VALUE_ENTRY_SIZE,
@@ -45,6 +48,7 @@ const SECTION_FLAGS: Record<PoSectionKind, bigint> = {
   rodata: SHF_ALLOC,
   data: SHF_ALLOC | SHF_WRITE,
   bss: SHF_ALLOC | SHF_WRITE,
+  ehFrame: SHF_ALLOC,
 };
 
 const ELF_TYPE: Record<PoSymbol['type'], number> = {
@@ -67,8 +71,9 @@ export function writePatchObject(po: PatchObject): Uint8Array {
     rodata: po.rodata,
     data: po.data,
     bss: po.bssSize,
+    ehFrame: po.ehFrame ?? new Uint8Array(),
   };
-  for (const kind of ['text', 'rodata', 'data', 'bss'] as const) {
+  for (const kind of ['text', 'rodata', 'data', 'bss', 'ehFrame'] as const) {
     const content = contents[kind];
     const size = typeof content === 'number' ? content : content.length;
     // .text.new is always present; the other sections only when the patch has something for them.
@@ -78,7 +83,7 @@ export function writePatchObject(po: PatchObject): Uint8Array {
       writer.addSection(
         typeof content === 'number'
           ? { name: PO_SECTION_NAMES[kind], type: SHT_NOBITS, flags: SECTION_FLAGS[kind], addralign: PO_SECTION_ALIGN[kind], size: content }
-          : { name: PO_SECTION_NAMES[kind], type: SHT_PROGBITS, flags: SECTION_FLAGS[kind], addralign: PO_SECTION_ALIGN[kind], data: content },
+          : { name: PO_SECTION_NAMES[kind], type: kind === 'ehFrame' ? SHT_X86_64_UNWIND : SHT_PROGBITS, flags: SECTION_FLAGS[kind], addralign: PO_SECTION_ALIGN[kind], data: content },
       ),
     );
   }
@@ -154,6 +159,7 @@ export function writePatchObject(po: PatchObject): Uint8Array {
         encodeNote(KATANA_NOTE_NAME, NT_KATANA_BUILD_ID, hexToBytes(po.targetBuildId)),
         encodeNote(KATANA_NOTE_NAME, NT_KATANA_TARGET_NAME, new TextEncoder().encode(`${po.targetName}\0`)),
         encodeNote(KATANA_NOTE_NAME, NT_KATANA_SYMBOL_VALUES, values),
+        encodeNote(KATANA_NOTE_NAME, NT_KATANA_BASE, concat((po.basePatches ?? []).map(patchIdBytes))),
       ]);
     },
   });
@@ -226,6 +232,11 @@ function refAt(refs: SymbolRef[], index: number): SymbolRef {
 function hexToBytes(hex: string): Uint8Array {
   if (!/^([0-9a-f]{2})+$/.test(hex)) throw new RangeError(`build-id '${hex}' is not lowercase hex`);
   return Uint8Array.from(hex.match(/../g)!.map((b) => parseInt(b, 16)));
+}
+
+function patchIdBytes(id: string): Uint8Array {
+  if (!new RegExp(`^[0-9a-f]{${PATCH_ID_SIZE * 2}}$`).test(id)) throw new RangeError(`base patch id '${id}' is not ${PATCH_ID_SIZE * 2} lowercase hex digits`);
+  return hexToBytes(id);
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {

@@ -1,7 +1,9 @@
-// Round trips of Patch Objects built from a real gcc object: write → read gives the same model,
-// readelf and objdump read the file without a warning, and the reader refuses broken files with
-// PoFormatError only.
+// Round trips of Patch Objects built from a real gcc object: write → read gives the same model
+// (.eh_frame and the base note included), readelf and objdump read the file without a warning,
+// readelf decodes its .eh_frame to one FDE per function at that function's offset, and the reader
+// refuses broken files with PoFormatError only.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,9 +11,12 @@ import { fileURLToPath } from 'node:url';
 import { ElfFile, STT_FUNC, STT_SECTION } from '@katana/elf';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { PoFormatError, readPatchObject, writePatchObject, describePatchObject, type PatchObject, type PoSymbol } from '../src/index.js';
+import {
+  PoFormatError, readPatchObject, writePatchObject, describePatchObject, patchObjectId, shortPatchId, type PatchObject, type PoSymbol,
+} from '../src/index.js';
 
 const packageDir = fileURLToPath(new URL('../../', import.meta.url));
+const BASE_ID = createHash('sha256').update('an earlier patch').digest('hex');
 
 /** Builds a PatchObject the way the emitter does, from .text.report and .text.helper of patch.o. */
 function patchFromObject(dir: string): PatchObject {
@@ -61,6 +66,13 @@ function patchFromObject(dir: string): PatchObject {
     }
   }
   for (const s of elf.symbols()) if (s.type === STT_FUNC) symbolFor(s.index);
+  // patch.o's .eh_frame holds a CIE and the FDEs of helper and report, pointed at their sections:
+  // the PO keeps the bytes and points each FDE at its function's symbol instead.
+  const ehFrameSection = elf.section('.eh_frame')!;
+  for (const r of elf.relocationsFor(ehFrameSection)) {
+    const fn = elf.symbols().find((f) => f.type === STT_FUNC && f.shndx === elf.symbols()[r.symbolIndex]!.shndx)!;
+    relocations.push({ section: 'ehFrame', offset: Number(r.offset), type: r.type, symbol: symbolFor(fn.index), addend: r.addend });
+  }
   const report = symbols.findIndex((s) => s.name === 'report');
   const helper = symbols.findIndex((s) => s.name === 'helper');
   return {
@@ -77,6 +89,8 @@ function patchFromObject(dir: string): PatchObject {
       { symbol: report, name: 'report', file: 'patch.c', size: symbols[report]!.size, replaces: { address: 0x401136n, size: 60 } },
     ],
     unsafe: [{ name: 'report', address: 0x401136n, size: 60, redirectTo: report }],
+    ehFrame: Uint8Array.from([...ehFrameSection.data(), 0, 0, 0, 0]),
+    basePatches: [BASE_ID],
   };
 }
 
@@ -125,6 +139,37 @@ roundTrip('reading what was written gives the same patch', (context) => {
   assert.is(back.functions.find((f) => f.name === 'helper')!.file, 'patch.c');
   // A global's file comes back through .debug_info (ELF ties files to locals only).
   assert.is(back.functions.find((f) => f.name === 'report')!.file, 'patch.c');
+  assert.equal(Array.from(back.ehFrame!), Array.from(po.ehFrame!));
+  assert.equal(back.basePatches, [BASE_ID]);
+});
+
+roundTrip('a PO without base patches reads back an empty base; a malformed base id is refused', (context) => {
+  const po = readPatchObject(writePatchObject({ ...context.po, basePatches: [] }), 'plain.po');
+  assert.equal(po.basePatches, []);
+  assert.throws(() => writePatchObject({ ...context.po, basePatches: ['abc'] }), /not 64 lowercase hex digits/);
+});
+
+roundTrip('patchObjectId is the sha256 of the file, shown as 12 hex digits', (context) => {
+  const id = patchObjectId(context.bytes);
+  assert.is(id, createHash('sha256').update(context.bytes).digest('hex'));
+  assert.is(shortPatchId(id), id.slice(0, 12));
+  assert.is(patchObjectId(writePatchObject(context.po)), id, 'the writer is deterministic');
+});
+
+roundTrip('readelf --debug-dump=frames decodes .eh_frame: one FDE per function, at its offset', (context) => {
+  const file = join(context.dir, 'fix.po');
+  writeFileSync(file, context.bytes);
+  const r = spawnSync('readelf', ['-W', '--debug-dump=frames', file], { encoding: 'utf8' });
+  assert.is(r.status, 0);
+  assert.is(r.stderr, '');
+  assert.not.match(r.stdout, /warning/i);
+  const ranges = [...r.stdout.matchAll(/FDE cie=[0-9a-f]+ pc=([0-9a-f]+)\.\.([0-9a-f]+)/g)].map((m) => [parseInt(m[1]!, 16), parseInt(m[2]!, 16)]);
+  const expected = context.po.functions.map((f) => {
+    const offset = context.po.symbols[f.symbol]!.defined!.offset;
+    return [offset, offset + f.size];
+  });
+  assert.equal(ranges, expected);
+  assert.match(spawnSync('readelf', ['-S', '-W', file], { encoding: 'utf8' }).stdout, /\.eh_frame\s+X86_64_UNWIND/);
 });
 
 roundTrip('readelf -a and objdump -dr read it without a warning', (context) => {

@@ -1,5 +1,6 @@
 // `katana apply --pid PID PO`: hot-patch a running process. On any failure the target is left as
-// it was (the applier undoes every write) and the error is one line with a non-zero exit.
+// it was (the applier undoes every write) and the error is one line with a non-zero exit. The
+// patch's id is the sha256 of the PO file; the same file again exits 4 (already applied).
 import { basename } from 'node:path';
 import { parseCommandArgs, parsePid, parseSeconds } from '../args.js';
 import { toJson } from '../json.js';
@@ -19,15 +20,16 @@ export async function applyCommand(argv: string[]): Promise<number> {
   const pid = parsePid(values.pid);
   const timeoutMs = values.timeout === undefined ? undefined : parseSeconds('--timeout', values.timeout);
   const file = positionals[0]!;
-  const [{ readPatchObject }, { applyPatch }] = await Promise.all([import('@katana/po'), import('@katana/applier')]);
-  const po = readPatchObject(readInputFile(file), basename(file));
-  const report = applyPatch({ pid, po, poName: basename(file), ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+  const [{ readPatchObject, patchObjectId }, { applyPatch }] = await Promise.all([import('@katana/po'), import('@katana/applier')]);
+  const bytes = readInputFile(file);
+  const po = readPatchObject(bytes, basename(file));
+  const report = applyPatch({ pid, po, poName: basename(file), id: patchObjectId(bytes), ...(timeoutMs === undefined ? {} : { timeoutMs }) });
   if (values.json) {
     process.stdout.write(`${toJson({ ok: true, patch: file, ...report })}\n`);
   } else {
     const names = report.functions.map((f) => f.name).join(', ');
     process.stdout.write(
-      `katana apply: patched pid ${pid} with ${basename(file)}: ${report.functions.length} function(s) redirected (${names}); ` +
+      `katana apply: patched pid ${pid} with ${basename(file)} (patch ${report.id.slice(0, 12)}): ${report.functions.length} function(s) redirected (${names}); ` +
         `${report.threads} thread(s) stopped for ${report.stoppedMicros} µs` +
         `${report.attempts > 1 ? ` (safe on attempt ${report.attempts})` : ''}; ${report.totalMillis} ms in all\n`,
     );

@@ -1,12 +1,13 @@
 // `katana diff --old OLD --new NEW -o OUT.po`: diff two builds recorded by katana-cc into a Patch
-// Object. Exit 3 when nothing changed, 2 when the change cannot be patched.
-import { resolve } from 'node:path';
+// Object. Exit 3 when nothing changed, 2 when the change cannot be patched. `--after PREV.po` makes
+// a patch for a process that already has PREV (and PREV's own base) applied.
+import { basename, resolve } from 'node:path';
 import { parseCommandArgs } from '../args.js';
 import { toJson } from '../json.js';
-import { writeOutputFile } from '../read-input.js';
+import { InputError, readInputFile, writeOutputFile } from '../read-input.js';
 import { UsageError } from '../usage-error.js';
 
-export const diffUsage = 'katana diff --old OLD --new NEW -o OUT.po [--target OLD_EXE] [--store DIR] [--json]';
+export const diffUsage = 'katana diff --old OLD --new NEW -o OUT.po [--after PREV.po] [--target OLD_EXE] [--store DIR] [--json]';
 
 /** Runs `katana diff`; returns the exit code. */
 export async function diffCommand(argv: string[]): Promise<number> {
@@ -16,14 +17,24 @@ export async function diffCommand(argv: string[]): Promise<number> {
     output: { type: 'string', short: 'o' },
     target: { type: 'string' },
     store: { type: 'string' },
+    after: { type: 'string' },
     json: { type: 'boolean' },
   });
   if (!values.old || !values.new || !values.output) throw new UsageError(`usage: ${diffUsage}`);
-  const [{ diffBuilds }, { ObjectStore, findProjectRoot }, { writePatchObject }] = await Promise.all([
+  const [{ diffBuilds }, { ObjectStore, findProjectRoot }, { writePatchObject, readPatchObject, patchObjectId }] = await Promise.all([
     import('@katana/emitter'),
     import('@katana/cc'),
     import('@katana/po'),
   ]);
+  // The base: PREV's own base, then PREV itself.
+  let basePatches: string[] = [];
+  let previous: { name: string; buildId: string } | undefined;
+  if (values.after) {
+    const bytes = readInputFile(values.after);
+    const prev = readPatchObject(bytes, basename(values.after));
+    basePatches = [...(prev.basePatches ?? []), patchObjectId(bytes)];
+    previous = { name: basename(values.after), buildId: prev.targetBuildId };
+  }
   const cwd = process.cwd();
   const store = values.store ? new ObjectStore(resolve(values.store), findProjectRoot(cwd)) : ObjectStore.locate({ cwd });
   const { po, report } = diffBuilds({
@@ -31,16 +42,20 @@ export async function diffCommand(argv: string[]): Promise<number> {
     new: resolve(values.new),
     store,
     ...(values.target ? { target: resolve(values.target) } : {}),
+    basePatches,
   });
+  if (previous && previous.buildId !== po.targetBuildId) {
+    throw new InputError(`${previous.name} is for build-id ${previous.buildId}, but this patch is for build-id ${po.targetBuildId}; --after needs a patch of the same program`);
+  }
   const bytes = writePatchObject(po);
   writeOutputFile(values.output, bytes);
   for (const warning of report.warnings) process.stderr.write(`katana diff: warning: ${warning}\n`);
   if (values.json) {
-    process.stdout.write(`${toJson({ ok: true, output: values.output, bytes: bytes.length, targetBuildId: po.targetBuildId, ...report })}\n`);
+    process.stdout.write(`${toJson({ ok: true, output: values.output, bytes: bytes.length, id: patchObjectId(bytes), targetBuildId: po.targetBuildId, basePatches, ...report })}\n`);
   } else {
     const parts = [`${report.changed.length} changed`, `${report.added.length} new function(s)`];
     if (report.newVariables.length) parts.push(`${report.newVariables.length} new variable(s)`);
-    process.stdout.write(`katana diff: wrote ${values.output} (${bytes.length} bytes): ${parts.join(', ')} for ${po.targetName} build-id ${po.targetBuildId}\n`);
+    process.stdout.write(`katana diff: wrote ${values.output} (${bytes.length} bytes): ${parts.join(', ')} for ${po.targetName} build-id ${po.targetBuildId}${basePatches.length ? `, after patch ${basePatches[basePatches.length - 1]!.slice(0, 12)}` : ''}\n`);
     for (const f of report.changed) process.stdout.write(`  changed  ${f.name} (${f.file}) ${f.oldSize} -> ${f.newSize} bytes\n`);
     for (const f of report.added) process.stdout.write(`  new      ${f.name} (${f.file}) ${f.size} bytes\n`);
     for (const v of report.newVariables) process.stdout.write(`  new var  ${v.name} (${v.file}) ${v.size} bytes\n`);
