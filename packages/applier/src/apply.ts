@@ -1,6 +1,6 @@
 // applyPatch: the orchestration, arranged to keep the target's stop window as short as possible.
 //   1. With nothing stopped: read the process model, check the build-id, resolve symbols, plan the
-//      area, read the code the safety check needs.
+//      area, load the CFI of every module for the safety check's unwinder.
 //   2. Seize every thread (PTRACE_SEIZE stops nothing); stop ONE thread just long enough to mmap the
 //      area near the executable and mprotect its code pages; resume it.
 //   3. With the target running: relocate and write the area (nothing executes those pages yet).
@@ -81,8 +81,7 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
     const plan = planArea(po, resolved);
     const sites = trampolineSites(po, bias);
     const request = areaRequest(po, plan, resolved, sites);
-    const safety = new SafetyCheck(unsafeRanges(po, bias), memory, model.maps);
-    safety.warmUp();
+    const safety = new SafetyCheck(unsafeRanges(po, bias), memory, model);
 
     // Phase 2: seize, and map the area in one briefly stopped thread.
     const group = ThreadGroup.seize(pid);
@@ -95,8 +94,7 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
       // V8 compiles a function on its first call; running the window's safety check once here, on
       // the thread we hold anyway, keeps that compilation out of the stop window. Its verdict is
       // ignored: only the check inside the window counts.
-      const leader = group.regs(pid);
-      safety.check({ tid: pid, rip: leader.rip, rsp: leader.rsp });
+      safety.check(pid, group.regs(pid));
       group.resumeOne(pid);
 
       // Phase 3: target running; fill the fresh pages and prepare the trampolines.
@@ -151,8 +149,7 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
 /** The safety verdict of the first thread in unsafe code, or undefined when all are safe. */
 function firstUnsafeThread(group: ThreadGroup, safety: SafetyCheck): UnsafeStateError | undefined {
   for (const thread of group.threads) {
-    const regs = group.regs(thread);
-    const problem = safety.check({ tid: thread, rip: regs.rip, rsp: regs.rsp });
+    const problem = safety.check(thread, group.regs(thread));
     if (problem !== undefined) return problem;
   }
   return undefined;

@@ -138,7 +138,7 @@ export class Unwinder {
           const why = code === undefined ? 'in no mapped file' : code.cfi === undefined ? `in ${code.name}, whose CFI is unreadable (${code.cfiError ?? 'none'})` : `not covered by the CFI of ${code.name}`;
           return `pc 0x${hex(pc)} is ${why}, and ${step.reason}`;
         }
-        if (step.kind === 'outermost') return undefined;
+        if (step.kind !== 'caller') return undefined;
         caller = step.registers;
         exact = false;
         source = 'frame-pointer';
@@ -157,8 +157,9 @@ export class Unwinder {
   #framePointerStep(regs: RegisterFile, memory: MemoryView): Step {
     const rbp = regs[RBP];
     const sp = regs[RSP]!;
-    if (rbp === 0n) return { kind: 'outermost' }; // the psABI's _start clears rbp to mark the outermost frame
-    if (rbp === undefined || rbp < sp || rbp % 8n !== 0n) return stuck('there is no sane frame pointer');
+    // rbp 0 marks the outermost frame only in code that keeps frame pointers; without CFI we cannot
+    // tell, so it is no proof that the stack ends here.
+    if (rbp === undefined || rbp === 0n || rbp < sp || rbp % 8n !== 0n) return stuck('there is no sane frame pointer');
     const stack = this.code.mappingOf(sp);
     if (stack === undefined || rbp + 16n > stack.end) return stuck('the frame pointer leaves the stack');
     const savedRbp = memory.read(rbp, 8);
