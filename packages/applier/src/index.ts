@@ -1,5 +1,6 @@
 // @katana/applier: applies a Patch Object to a running x86-64 Linux process through ptrace.
 export { applyPatch, type ApplyOptions, type ApplyReport } from './apply.js';
+export { checkPatch, type CheckOptions, type CheckReport } from './check.js';
 export {
   ApplierError, NoSuchProcessError, PermissionError, BuildIdMismatchError, UnsafeStateError, UnresolvedSymbolError,
   PatchAreaError, RelocationError,

@@ -9,6 +9,8 @@ export const EXIT_ERROR = 1;
 export const EXIT_UNRECONCILABLE = 2;
 /** The two builds have no difference to patch. */
 export const EXIT_NOTHING_TO_PATCH = 3;
+/** `katana check`: the patch cannot be applied at this moment (a thread is in or returning into unsafe code). */
+export const EXIT_BLOCKED = 4;
 /** Command-line usage errors (unknown option, missing argument). */
 export const EXIT_USAGE = 64;
 

@@ -2,6 +2,7 @@
 // one line on stderr and an exit code (exit-codes.ts); a stack trace only with KATANA_DEBUG=1.
 import { isKatanaError } from '@katana/errors';
 import { applyCommand, applyUsage } from './commands/apply.js';
+import { checkCommand, checkUsage } from './commands/check.js';
 import { diffCommand, diffUsage } from './commands/diff.js';
 import { inspectCommand, inspectUsage } from './commands/inspect.js';
 import { exitCodeFor, EXIT_USAGE } from './exit-codes.js';
@@ -11,14 +12,16 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   diff: diffCommand,
   inspect: inspectCommand,
   apply: applyCommand,
+  check: checkCommand,
 };
 
 const usage = `usage:
   ${diffUsage}
   ${inspectUsage}
   ${applyUsage}
+  ${checkUsage}
 
-exit codes: 0 ok, 1 error, 2 the change cannot be patched, 3 nothing to patch, 64 usage`;
+exit codes: 0 ok, 1 error, 2 the change cannot be patched, 3 nothing to patch, 4 (check) blocked now, 64 usage`;
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
