@@ -5,7 +5,7 @@
 // patches already applied (its .eh_frame copy sits in the target at a known address). Tables are
 // cached per file (path and inode) for the life of the applier, and `prepare()` loads all of them,
 // so that unwinding inside the stop window only reads registers and stack memory.
-import { CallFrameTable } from '@katana/dwarf';
+import { CallFrameTable, type CfiRow } from '@katana/dwarf';
 import { ElfFile, PT_LOAD } from '@katana/elf';
 import type { ProcessMemory } from '@katana/ptrace';
 import type { MapEntry, Module, ProcessModel } from '../process.js';
@@ -52,6 +52,7 @@ export class CodeMap {
   readonly #codes: Code[] = [];
   readonly #modules: { module: Module; code: Code | undefined }[];
   readonly #executable: MapEntry[];
+  readonly #rows = new Map<Code, Map<bigint, CfiRow | undefined>>();
 
   constructor(private readonly model: ProcessModel, private readonly memory: ProcessMemory, extra: readonly ExtraCfi[] = []) {
     this.#executable = model.maps.filter((m) => m.perms.includes('x'));
@@ -72,6 +73,23 @@ export class CodeMap {
   prepare(): void {
     for (const entry of this.#modules) this.#moduleCode(entry);
     if (this.model.vdso !== undefined) this.#vdsoCode(this.model.vdso);
+  }
+
+  /**
+   * The CFI row of `code` at table address `address`, memoized: code does not change while we look,
+   * and a retried check (or the warm-up on one thread before the stop) then skips running FDE programs.
+   */
+  rowFor(code: Code, address: bigint): CfiRow | undefined {
+    if (code.cfi === undefined) return undefined;
+    let rows = this.#rows.get(code);
+    if (rows === undefined) {
+      rows = new Map();
+      this.#rows.set(code, rows);
+    }
+    if (rows.has(address)) return rows.get(address);
+    const row = code.cfi.rowFor(address);
+    rows.set(address, row);
+    return row;
   }
 
   /** True when `pc` lies in an executable mapping of the process (as read before the stop). */

@@ -101,7 +101,7 @@ export class Unwinder {
       const code: Code | undefined = this.code.codeAt(lookup);
       // Rows are looked up at table addresses; a malformed FDE program throws DwarfFormatError,
       // which unwind() turns into an unreliable verdict.
-      const found: CfiRow | undefined = code?.cfi?.rowFor(lookup - code.bias);
+      const found: CfiRow | undefined = code === undefined ? undefined : this.code.rowFor(code, lookup - code.bias);
       // Only a pc without CFI or with an 'S' FDE can be glibc's __restore_rt: read code bytes only then.
       const trampoline = (found === undefined || found.fde.cie.signalFrame) && isRestoreRt(memory.bytes(pc, RESTORE_RT.length));
       // A trampoline is named at its own address (__restore_rt is a zero-size symbol, and the
