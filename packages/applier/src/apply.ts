@@ -1,7 +1,7 @@
 // applyPatch: the orchestration, arranged to keep the target's stop window as short as possible.
 //   1. With nothing stopped: read the process model, check the build-id, read the patch registry and
 //      check the base (not already applied, the patches the PO expects), resolve symbols, plan the
-//      area, read the code the safety check needs.
+//      area, load the CFI of every module (and of patches already applied) for the unwinder.
 //   2. Seize every thread (PTRACE_SEIZE stops nothing); stop ONE thread just long enough to mmap the
 //      area near the executable and mprotect its code pages (and map a registry region if needed);
 //      resume it.
@@ -22,7 +22,7 @@ import { planArea, type PatchPlan } from './plan.js';
 import { withHighPriority } from './priority.js';
 import { readMaps, readProcess } from './process.js';
 import { encodeRegistryEntry, type RegistryEntry } from './registry-format.js';
-import { findRegistry, type Registry } from './registry-read.js';
+import { findRegistry, patchCfiOf, type Registry } from './registry-read.js';
 import { commitRegistry, createRegistryRegion, placeRegistryEntry, writeRegistryEntry } from './registry-write.js';
 import { relocate, symbolAddress } from './relocate.js';
 import { remoteMunmap } from './remote-syscall.js';
@@ -100,8 +100,7 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
     const draft = registryEntry(id, poName, 0n, plan, sites.map((s) => ({ name: s.name, address: s.site, to: 0n, original: new Uint8Array(5) })));
     const placement = placeRegistryEntry(registry, encodeRegistryEntry(draft).length);
     const request = areaRequest(po, plan, resolved, sites);
-    const safety = new SafetyCheck(unsafeRanges(po, bias), memory, model.maps);
-    safety.warmUp();
+    const safety = new SafetyCheck(unsafeRanges(po, bias), memory, model, patchCfiOf(registry, memory));
 
     // Phase 2: seize, and map the area in one briefly stopped thread.
     const group = ThreadGroup.seize(pid);
@@ -122,8 +121,7 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
       // V8 compiles a function on its first call; running the window's safety check once here, on
       // the thread we hold anyway, keeps that compilation out of the stop window. Its verdict is
       // ignored: only the check inside the window counts.
-      const leader = group.regs(pid);
-      safety.check({ tid: pid, rip: leader.rip, rsp: leader.rsp });
+      safety.check(pid, group.regs(pid));
       group.resumeOne(pid);
 
       // Phase 3: target running; fill the fresh pages and prepare the trampolines.
@@ -211,8 +209,7 @@ function assertRegistryUnchanged(pid: number, memory: ProcessMemory, before: Reg
 /** The safety verdict of the first thread in unsafe code, or undefined when all are safe. */
 function firstUnsafeThread(group: ThreadGroup, safety: SafetyCheck): UnsafeStateError | undefined {
   for (const thread of group.threads) {
-    const regs = group.regs(thread);
-    const problem = safety.check({ tid: thread, rip: regs.rip, rsp: regs.rsp });
+    const problem = safety.check(thread, group.regs(thread));
     if (problem !== undefined) return problem;
   }
   return undefined;

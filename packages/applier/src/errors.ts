@@ -2,6 +2,7 @@
 // user can act on has its own subclass and stable code, so the CLI and deploy tools can tell "wrong
 // build" from "try again later" from "no such process" without parsing messages.
 import { KatanaError } from '@katana/errors';
+import type { UnsafeThread } from './safety.js';
 
 /** Any failure while applying a patch; subclasses carry the specific code. */
 export class ApplierError extends KatanaError {
@@ -41,29 +42,59 @@ export class BuildIdMismatchError extends ApplierError {
   }
 }
 
-/** A thread is inside, or will return into, a function the patch replaces or marks unsafe. */
+/**
+ * A thread is inside, or will return into, a function the patch replaces or marks unsafe, or its
+ * stack cannot be walked reliably. Carries the whole verdict (callers, where it will have left).
+ */
 export class UnsafeStateError extends ApplierError {
+  readonly tid: number;
+  readonly functionName: string;
+  readonly how: UnsafeThread['how'];
+  readonly why: UnsafeThread['why'];
+  readonly callers: string[];
+  readonly resumeAt: bigint | undefined;
+  readonly reason: string | undefined;
+
   constructor(
-    readonly tid: number,
-    readonly functionName: string,
-    readonly how: 'is in' | 'will return into',
-    readonly why: 'replaces' | 'marks unsafe',
+    readonly thread: UnsafeThread,
     /** How long the applier waited for the thread to leave, when it did. */
     readonly waitedMs?: number,
   ) {
-    super(
-      waitedMs === undefined
-        ? `thread ${tid} ${how} ${functionName}, which the patch ${why}; try again later`
-        : `thread ${tid} ${how} ${functionName}, which the patch ${why}, and did not leave it within ${formatSeconds(waitedMs)}`,
-      undefined,
-      'E_UNSAFE',
-    );
+    super(unsafeMessage(thread, waitedMs), undefined, 'E_UNSAFE');
+    this.tid = thread.tid;
+    this.functionName = thread.function;
+    this.how = thread.how;
+    this.why = thread.why;
+    this.callers = thread.callers;
+    this.resumeAt = thread.resumeAt;
+    this.reason = thread.reason;
   }
 
   /** The same verdict, said after waiting `ms` for it to change. */
   afterWaiting(ms: number): UnsafeStateError {
-    return new UnsafeStateError(this.tid, this.functionName, this.how, this.why, ms);
+    return new UnsafeStateError(this.thread, ms);
   }
+}
+
+/** "serve_forever (called from main)": the callers up to main, without the thread start-up frames, at most four. */
+export function describeUnsafeFunction(thread: Pick<UnsafeThread, 'function' | 'callers'>): string {
+  const shown: string[] = [];
+  for (const name of thread.callers) {
+    if (name === 'start_thread' || name === 'clone3' || name === 'clone' || name === '__libc_start_call_main') break;
+    shown.push(name);
+    if (name === 'main' || shown.length === 4) break;
+  }
+  return shown.length === 0 ? thread.function : `${thread.function} (called from ${shown.join(', ')})`;
+}
+
+function unsafeMessage(thread: UnsafeThread, waitedMs: number | undefined): string {
+  const where = describeUnsafeFunction(thread);
+  if (thread.how === 'unreliable stack') {
+    const tail = waitedMs === undefined ? 'try again later' : `still so after ${formatSeconds(waitedMs)}`;
+    return `thread ${thread.tid} has an unreliable stack in ${where} (${thread.reason ?? 'unknown reason'}); ${tail}`;
+  }
+  const what = `thread ${thread.tid} ${thread.how} ${where}, which the patch ${thread.why ?? 'replaces'}`;
+  return waitedMs === undefined ? `${what}; try again later` : `${what}, and did not leave it within ${formatSeconds(waitedMs)}`;
 }
 
 function formatSeconds(ms: number): string {

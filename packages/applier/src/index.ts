@@ -1,5 +1,6 @@
 // @katana/applier: applies a Patch Object to a running x86-64 Linux process through ptrace.
 export { applyPatch, type ApplyOptions, type ApplyReport } from './apply.js';
+export { checkPatch, type CheckOptions, type CheckReport } from './check.js';
 export {
   ApplierError, NoSuchProcessError, PermissionError, BuildIdMismatchError, UnsafeStateError, UnresolvedSymbolError,
   PatchAreaError, RelocationError, AlreadyAppliedError, BaseMismatchError, RegistryFormatError,
@@ -17,7 +18,12 @@ export { planArea, isCallTarget, PAGE_SIZE, JUMP_ENTRY_SIZE, GOT_SLOT_SIZE, type
 export { chooseRange, freeGaps, REL32_REACH, type AreaRequest, type ReachConstraint, type AreaNeighbourhood } from './choose-range.js';
 export { areaRequest, mapNear } from './map.js';
 export { relocate, symbolAddress, type RelocateInput } from './relocate.js';
-export { SafetyCheck, unsafeRanges, followsCall, STACK_SCAN_LIMIT, type UnsafeRange, type ThreadState } from './safety.js';
+export { SafetyCheck, unsafeRanges, type UnsafeRange, type UnsafeThread } from './safety.js';
+export { describeUnsafeFunction } from './errors.js';
+export { Unwinder, MAX_FRAMES, type Backtrace, type StackFrame, type FrameSource } from './unwind/unwinder.js';
+export { CodeMap, type ExtraCfi, type Code } from './unwind/code-map.js';
+export { MemoryView } from './unwind/memory-view.js';
+export { FunctionSymbols, type FunctionSymbol } from './unwind/symbolize.js';
 export { trampolineSites, encodeJmpRel32, saveUndo, prepareTrampoline, writeBody, writeTrampoline, JMP_REL32_SIZE, type PreparedTrampoline, type TrampolineSite } from './write.js';
 export { UndoLog } from './undo.js';
 export { ThreadGroup, listTasks } from './threads.js';

@@ -34,6 +34,8 @@ export interface PatchCfi {
   /** Run-time address of its .eh_frame copy (pc-relative pointers in it are relative to this). */
   ehFrameAddress: bigint;
   ehFrame: Uint8Array;
+  /** How an unwinder names frames in this code when it knows no symbol there. */
+  name: string;
 }
 
 /** True for the /proc/PID/maps line of a registry region. */
@@ -77,18 +79,27 @@ export function readRegistry(pid: number): Registry | undefined {
 
 /** The CFI every applied patch of `pid` put into it, oldest patch first, with its .eh_frame bytes. */
 export function readPatchCfi(pid: number): PatchCfi[] {
-  const registry = readRegistry(pid);
-  if (registry === undefined) return [];
-  const memory = new ProcessMemory(pid);
+  const maps = readMaps(pid);
+  let memory: ProcessMemory;
   try {
-    return registry.entries.flatMap((e) =>
-      e.cfi === undefined
-        ? []
-        : [{ start: e.cfi.start, end: e.cfi.end, ehFrameAddress: e.cfi.ehFrameAddress, ehFrame: memory.read(e.cfi.ehFrameAddress, e.cfi.ehFrameSize) }],
-    );
+    memory = new ProcessMemory(pid);
+  } catch (error) {
+    throw explainOsError(pid, error);
+  }
+  try {
+    return patchCfiOf(findRegistry(pid, memory, maps), memory);
   } catch (error) {
     throw explainOsError(pid, error);
   } finally {
     memory.close();
   }
+}
+
+/** The CFI of every patch in `registry` (read through `memory`), oldest first; frames in it are named after the patch. */
+export function patchCfiOf(registry: Registry | undefined, memory: ProcessMemory): PatchCfi[] {
+  return (registry?.entries ?? []).flatMap((e) =>
+    e.cfi === undefined
+      ? []
+      : [{ start: e.cfi.start, end: e.cfi.end, ehFrameAddress: e.cfi.ehFrameAddress, ehFrame: memory.read(e.cfi.ehFrameAddress, e.cfi.ehFrameSize), name: `code of patch ${e.name}` }],
+  );
 }

@@ -1,21 +1,20 @@
 // The safety check of the stop window (Katana §5, the paper's first safe-state condition): no thread
 // may be executing, or be about to return into, a function the patch replaces or lists as unsafe,
-// or it would run a mix of old and new code. Until CFI unwinding arrives the stack scan is
-// conservative: every 8-byte word from rsp to the end of the stack's mapping (at most 1 MiB) that
-// points into an unsafe function and sits right after a call instruction counts as a return address
-// (e8 rel32 five bytes before it, or an `ff /2` indirect call of 2, 3, 6 or 7 bytes, REX-prefixed or
-// not). A stale word can make us refuse needlessly; it can never make us patch unsafely. The code
-// bytes are read before the stop, so inside the window we only read registers and stacks.
+// or it would run a mix of old and new code. Each stopped thread's stack is walked with DWARF CFI
+// (unwind/unwinder.ts): frame 0's pc in an unsafe range means the thread "is in" it; a caller
+// frame's return address in one means it "will return into" it; a stack that cannot be walked to
+// its outermost frame is unsafe too ("unreliable stack"), since an unsafe frame could hide below.
+// An unsafe verdict names the innermost unsafe function and its callers, and gives the return
+// address of the OUTERMOST unsafe frame: once the thread reaches that address it has left every
+// unsafe function (the paper's breakpoint for waiting). CFI files are read and indexed in the
+// constructor, before the stop; inside the window we only read registers and stack memory.
 import type { PatchObject } from '@katana/po';
-import type { ProcessMemory } from '@katana/ptrace';
+import type { ProcessMemory, Registers } from '@katana/ptrace';
 import { UnsafeStateError } from './errors.js';
-import type { MapEntry } from './process.js';
-
-/** Most stack bytes scanned per thread. */
-export const STACK_SCAN_LIMIT = 1 << 20;
-const PAGE = 0x1000;
-/** Longest call instruction we look for before a return address. */
-const LONGEST_CALL = 7;
+import type { ProcessModel } from './process.js';
+import { CodeMap, type ExtraCfi } from './unwind/code-map.js';
+import { MemoryView } from './unwind/memory-view.js';
+import { Unwinder, type Backtrace, type StackFrame } from './unwind/unwinder.js';
 
 /** A run-time address range no thread may be in or return into. */
 export interface UnsafeRange {
@@ -41,107 +40,83 @@ export function unsafeRanges(po: PatchObject, bias: bigint): UnsafeRange[] {
   return ranges;
 }
 
-/** What a stopped thread shows the check. */
-export interface ThreadState {
+/** Why a thread blocks the patch, with what waiting for it needs. */
+export interface UnsafeThread {
   tid: number;
-  rip: bigint;
-  rsp: bigint;
+  /** The innermost unsafe function; for an unreliable stack, the function of the innermost frame (or '??'). */
+  function: string;
+  how: 'is in' | 'will return into' | 'unreliable stack';
+  /** For 'is in' and 'will return into': whether the patch replaces the function or marks it unsafe. */
+  why: 'replaces' | 'marks unsafe' | undefined;
+  /** Names of the frames that called `function`, innermost first ('??' where no symbol covers a pc). */
+  callers: string[];
+  /**
+   * The return address of the outermost unsafe frame: a breakpoint there fires when the thread has
+   * left all unsafe code. Undefined for an unreliable stack and when no frame returns from it.
+   */
+  resumeAt: bigint | undefined;
+  /** For an unreliable stack: why the walk stopped. */
+  reason: string | undefined;
 }
 
-/** True when the bytes just before `at` (an index into code) end with a call instruction. */
-export function followsCall(code: Uint8Array, at: number): boolean {
-  const byte = (i: number): number => (i >= 0 && i < code.length ? code[i]! : -1);
-  const isCallModrm = (i: number): boolean => byte(i) >= 0 && ((byte(i) >> 3) & 7) === 2;
-  if (byte(at - 5) === 0xe8) return true;
-  for (const length of [2, 3, 6, 7]) {
-    const i = at - length;
-    if (byte(i) === 0xff && isCallModrm(i + 1)) return true;
-    if ((byte(i) & 0xf0) === 0x40 && byte(i + 1) === 0xff && isCallModrm(i + 2)) return true;
-  }
-  return false;
-}
-
-/** The safety check of one patch: code bytes read up front, threads checked inside the stop. */
+/** The safety check of one patch: CFI loaded up front, threads checked inside the stop. */
 export class SafetyCheck {
-  // Ranges as plain numbers: user-space addresses are below 2^47, so they are exact as doubles,
-  // and number compares in the stack scan are far cheaper than BigInt ones inside the stop window.
-  readonly #ranges: { range: UnsafeRange; code: Uint8Array; codeStart: number; start: number; end: number }[];
-
-  /** Reads the code of every unsafe range (plus the 7 bytes before it) from the running process. */
-  constructor(readonly ranges: UnsafeRange[], private readonly memory: ProcessMemory, private readonly maps: readonly MapEntry[]) {
-    this.#ranges = ranges.map((range) => {
-      // The bytes before the function may be unmapped; zeros there never look like a call.
-      const codeStart = range.start - BigInt(LONGEST_CALL);
-      const before = memory.tryRead(codeStart, LONGEST_CALL) ?? new Uint8Array(LONGEST_CALL);
-      const body = memory.read(range.start, Number(range.end - range.start));
-      const code = new Uint8Array(LONGEST_CALL + body.length);
-      code.set(before, 0);
-      code.set(body, LONGEST_CALL);
-      return { range, codeStart: Number(codeStart), code, start: Number(range.start), end: Number(range.end) };
-    });
-  }
-
-  /** Throws UnsafeStateError when the thread is in, or will return into, an unsafe function. */
-  assertSafe(thread: ThreadState): void {
-    const problem = this.check(thread);
-    if (problem !== undefined) throw problem;
-  }
-
-  /** The UnsafeStateError assertSafe would throw for this thread, or undefined when it is safe. */
-  check(thread: ThreadState): UnsafeStateError | undefined {
-    const at = this.#rangeOf(Number(thread.rip));
-    if (at !== undefined) return new UnsafeStateError(thread.tid, at.range.name, 'is in', at.range.why);
-    const hit = this.#scan(this.#readStack(thread.rsp));
-    return hit === undefined ? undefined : new UnsafeStateError(thread.tid, hit.range.name, 'will return into', hit.range.why);
-  }
+  readonly #code: CodeMap;
+  readonly #unwinder: Unwinder;
 
   /**
-   * Runs the stack scan over a zeroed stack-sized buffer, so V8 has optimised the loop before the
-   * stop window needs it (a cold, interpreted scan of a few KB costs hundreds of µs; a warm one a
-   * few). Finds nothing, by construction: zero is in no function.
+   * Loads the CFI and symbols of every module of the process (and of `extraCfi`, the code of
+   * patches already applied), so that check() only reads registers and stacks.
    */
-  warmUp(): void {
-    const zeros = new Uint8Array(256 * 1024);
-    for (let i = 0; i < 4; i++) this.#scan(zeros);
+  constructor(readonly ranges: UnsafeRange[], private readonly memory: ProcessMemory, model: ProcessModel, extraCfi: readonly ExtraCfi[] = []) {
+    this.#code = new CodeMap(model, memory, extraCfi);
+    this.#code.prepare();
+    this.#unwinder = new Unwinder(this.#code);
   }
 
-  // The first return address into an unsafe range: a word pointing into one, right after a call.
-  #scan(bytes: Uint8Array): { range: UnsafeRange } | undefined {
-    const stack = bytes.byteOffset % 4 === 0 ? bytes : new Uint8Array(bytes); // Uint32Array needs alignment
-    const words = new Uint32Array(stack.buffer, stack.byteOffset, stack.length >>> 2);
-    for (let i = 0; i + 1 < words.length; i += 2) {
-      const high = words[i + 1]!;
-      if (high > 0xffff) continue; // not a user-space address
-      const word = high * 0x1_0000_0000 + words[i]!;
-      const hit = this.#rangeOf(word);
-      if (hit !== undefined && followsCall(hit.code, word - hit.codeStart)) return hit;
-    }
-    return undefined;
+  /** The backtrace of a stopped thread and the verdict on it (undefined when it is safe). */
+  inspect(tid: number, registers: Registers): { backtrace: Backtrace; unsafe: UnsafeThread | undefined } {
+    const backtrace = this.#unwinder.unwind(tid, registers, new MemoryView(this.memory));
+    return { backtrace, unsafe: this.#verdict(backtrace) };
   }
 
-  #rangeOf(address: number): { range: UnsafeRange; code: Uint8Array; codeStart: number } | undefined {
-    for (const r of this.#ranges) if (address >= r.start && address < r.end) return r;
-    return undefined;
+  /** The UnsafeStateError of a stopped thread, or undefined when it is safe. */
+  check(tid: number, registers: Registers): UnsafeStateError | undefined {
+    const unsafe = this.inspect(tid, registers).unsafe;
+    return unsafe === undefined ? undefined : new UnsafeStateError(unsafe);
   }
 
-  /** From rsp to the end of its mapping (capped); page by page when the mapping is newer than our maps. */
-  #readStack(rsp: bigint): Uint8Array {
-    const mapping = this.maps.find((m) => rsp >= m.start && rsp < m.end);
-    if (mapping !== undefined) {
-      const length = Math.min(Number(mapping.end - rsp), STACK_SCAN_LIMIT);
-      return this.memory.tryRead(rsp, length) ?? new Uint8Array(0);
+  #verdict(backtrace: Backtrace): UnsafeThread | undefined {
+    const { frames } = backtrace;
+    const unsafeAt = frames.map((frame) => this.#rangeOf(frame));
+    const innermost = unsafeAt.findIndex((r) => r !== undefined);
+    const names = frames.map((f) => f.function ?? '??');
+    if (backtrace.unreliable !== undefined) {
+      const at = innermost >= 0 ? innermost : 0;
+      return {
+        tid: backtrace.tid, function: innermost >= 0 ? unsafeAt[innermost]!.name : (names[0] ?? '??'), how: 'unreliable stack',
+        why: innermost >= 0 ? unsafeAt[innermost]!.why : undefined, callers: names.slice(at + 1), resumeAt: undefined, reason: backtrace.unreliable,
+      };
     }
-    const chunks: Uint8Array[] = [];
-    let address = rsp;
-    let total = 0;
-    while (total < STACK_SCAN_LIMIT) {
-      const pageEnd = (address + BigInt(PAGE)) & ~BigInt(PAGE - 1);
-      const chunk = this.memory.tryRead(address, Number(pageEnd - address));
-      if (chunk === null) break;
-      chunks.push(chunk);
-      total += chunk.length;
-      address = pageEnd;
-    }
-    return Buffer.concat(chunks);
+    if (innermost < 0) return undefined;
+    let outermost = innermost;
+    for (let i = innermost; i < frames.length; i++) if (unsafeAt[i] !== undefined) outermost = i;
+    const range = unsafeAt[innermost]!;
+    return {
+      tid: backtrace.tid,
+      function: range.name,
+      how: innermost === 0 ? 'is in' : 'will return into',
+      why: range.why,
+      callers: names.slice(innermost + 1),
+      resumeAt: frames[outermost + 1]?.pc,
+      reason: undefined,
+    };
+  }
+
+  // The unsafe range holding a frame's code: its pc, or pc − 1 for a return address (which may
+  // point just past the end of a function whose last instruction is a call).
+  #rangeOf(frame: StackFrame): UnsafeRange | undefined {
+    const pc = frame.isReturnAddress ? frame.pc - 1n : frame.pc;
+    return this.ranges.find((r) => pc >= r.start && pc < r.end);
   }
 }

@@ -149,7 +149,7 @@ apply('a thread asleep inside the replaced function is refused; the target is un
     assert.unreachable('the worker thread will return into value');
   } catch (error) {
     assert.instance(error, UnsafeStateError);
-    assert.match((error as Error).message, /^thread \d+ will return into value, which the patch replaces, and did not leave it within 0\.3 s$/);
+    assert.match((error as Error).message, /^thread \d+ will return into value \(called from worker\), which the patch replaces, and did not leave it within 0\.3 s$/);
   }
   assert.equal(entryBytes(t.pid, exe, 'value'), before);
   assert.is(readFileSync(`/proc/${t.pid}/maps`, 'utf8'), maps, 'the patch area was unmapped again');

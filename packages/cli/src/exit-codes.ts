@@ -3,7 +3,7 @@
 import { isKatanaError } from '@katana/errors';
 
 export const EXIT_OK = 0;
-/** Any error: bad input, no such process, unsafe state, build-id mismatch, ... */
+/** Any other error: bad input, no such process, build-id mismatch, ... */
 export const EXIT_ERROR = 1;
 /** The two builds differ in a way katana cannot turn into a patch (e.g. a changed struct layout). */
 export const EXIT_UNRECONCILABLE = 2;
@@ -11,6 +11,8 @@ export const EXIT_UNRECONCILABLE = 2;
 export const EXIT_NOTHING_TO_PATCH = 3;
 /** `katana apply`: this very PO (same file bytes) is already applied to the process. */
 export const EXIT_ALREADY_APPLIED = 4;
+/** `katana check` and `katana apply`: the patch cannot be applied at this moment (for apply: not within --timeout) (a thread is in or returning into unsafe code). */
+export const EXIT_BLOCKED = 5;
 /** Command-line usage errors (unknown option, missing argument). */
 export const EXIT_USAGE = 64;
 
@@ -26,6 +28,8 @@ export function exitCodeFor(error: unknown): number {
       return EXIT_NOTHING_TO_PATCH;
     case 'E_ALREADY_APPLIED':
       return EXIT_ALREADY_APPLIED;
+    case 'E_UNSAFE':
+      return EXIT_BLOCKED;
     default:
       return EXIT_ERROR;
   }

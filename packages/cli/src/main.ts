@@ -2,6 +2,7 @@
 // one line on stderr and an exit code (exit-codes.ts); a stack trace only with KATANA_DEBUG=1.
 import { isKatanaError } from '@katana/errors';
 import { applyCommand, applyUsage } from './commands/apply.js';
+import { checkCommand, checkUsage } from './commands/check.js';
 import { diffCommand, diffUsage } from './commands/diff.js';
 import { inspectCommand, inspectUsage } from './commands/inspect.js';
 import { listCommand, listUsage } from './commands/list.js';
@@ -13,6 +14,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   inspect: inspectCommand,
   apply: applyCommand,
   list: listCommand,
+  check: checkCommand,
 };
 
 const usage = `usage:
@@ -20,8 +22,10 @@ const usage = `usage:
   ${inspectUsage}
   ${applyUsage}
   ${listUsage}
+  ${checkUsage}
 
-exit codes: 0 ok, 1 error, 2 the change cannot be patched, 3 nothing to patch, 4 already applied, 64 usage`;
+exit codes: 0 ok, 1 error, 2 the change cannot be patched, 3 nothing to patch, 4 already applied,
+  5 blocked: a thread is in code the patch replaces (apply: for all of --timeout), 64 usage`;
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

@@ -4,7 +4,8 @@
 
 type Table = Record<string, number>;
 
-function lookup(table: Table, prefix: string): (value: number) => string {
+/** A name lookup for one constant family (used by the families here and by cfi/constants.ts). */
+export function lookup(table: Table, prefix: string): (value: number) => string {
   const names = new Map<number, string>();
   for (const [name, value] of Object.entries(table)) if (!names.has(value)) names.set(value, name);
   return (value) => names.get(value) ?? `${prefix}_? (0x${value.toString(16)})`;

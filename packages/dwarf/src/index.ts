@@ -1,5 +1,6 @@
 // @katana/dwarf: a DWARF 4/5 reader (32-bit format, as gcc 12 emits it) with a type model.
-// Entry points: readDwarf(elf) → DwarfInfo; describeType / typeName; findVariable and friends.
+// Entry points: readDwarf(elf) → DwarfInfo; describeType / typeName; findVariable and friends;
+// CallFrameTable (.eh_frame/.debug_frame) with rowFor(pc) and evaluateExpression for unwinding.
 // The raw layer (units, DIEs, attributes) is exported for anything the model does not cover.
 export * from './constants.js';
 export { DwarfFormatError } from './errors.js';
@@ -20,3 +21,9 @@ export { readDwarf, readDwarfSections } from './read.js';
 export { describeType, typeName } from './describe.js';
 export { sizeOf } from './types.js';
 export { findVariable, findSubprograms, findType, hasLocalOfType } from './find.js';
+export * from './cfi/constants.js';
+export { readEncodedPointer, readEncodedValue, type EncodedPointer, type PointerBases } from './cfi/pointer.js';
+export { FrameSection, type FrameSectionKind, type CommonInformationEntry, type FrameDescriptionEntry } from './cfi/entries.js';
+export { unwindRows, rowAt, type CfaRule, type RegisterRule, type UnwindRow } from './cfi/rows.js';
+export { evaluateExpression, type ExpressionContext } from './cfi/expression.js';
+export { CallFrameTable, type CfiRow } from './cfi/table.js';
