@@ -3,8 +3,9 @@
 // "!<arch>\n", then per member a 60-byte text header (name[16] date[12] uid[6] gid[6] mode[8]
 // size[10] "`\n") and its data, padded to an even offset. Special members: "/" and "/SYM64/" (the
 // symbol index), "//" (the table of names longer than 15 bytes, referenced as "/<offset>"); BSD
-// archives put a long name in front of the data ("#1/<length>"). A thin archive ("!<thin>\n")
-// holds no member data: each member is a file named relative to the archive's folder.
+// archives put a long name in front of the data ("#1/<length>") and call their symbol index
+// "__.SYMDEF". A thin archive ("!<thin>\n") holds no member data: each member is a file named
+// relative to the archive's folder.
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ArchiveError } from './errors.js';
@@ -60,7 +61,7 @@ export function readArchive(path: string): ArchiveMember[] {
     } else if (name !== '/' && name !== '//' && name !== '/SYM64/') {
       name = name.replace(/\/$/, '');
     }
-    const special = name === '/' || name === '//' || name === '/SYM64/';
+    const special = name === '/' || name === '//' || name === '/SYM64/' || name.startsWith('__.SYMDEF');
     // In a thin archive only the symbol index and the name table have their data inline.
     const inline = !thin || special;
     if (!special) {
