@@ -8,7 +8,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readArchive } from '../src/archive.js';
 import { ObjectStore, type LinkRecord } from '../src/index.js';
-import { PACKAGE, katanaOk, makeProject, readelfBuildId, removeProject, requireTools, sh, storeFiles } from './helpers.js';
+import { binPath, katanaOk, makeProject, readelfBuildId, removeProject, requireTools, run, sh, storeFiles } from './helpers.js';
 
 requireTools('cc', 'ar', 'llvm-ar', 'git', 'readelf');
 
@@ -20,26 +20,20 @@ const FILES = {
 };
 const MEMBERS = ['add.o', 'twice_with_a_long_name.o', 'unused.o'];
 
-function run(dir: string, command: string, args: string[]): string {
-  const r = sh(command, args, { cwd: dir });
-  assert.is(r.status, 0, `${command} ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-
 const reader = suite('readArchive');
 reader.before.each((ctx) => {
   const dir = makeProject(FILES);
   ctx['dir'] = dir;
-  run(dir, 'cc', ['-c', ...Object.keys(FILES)]);
+  run('cc', ['-c', ...Object.keys(FILES)], dir);
 });
 reader.after.each((ctx) => { removeProject(ctx['dir'] as string); });
 
 for (const [label, tool, flags] of [['GNU ar', 'ar', ['rcs']], ['GNU ar, thin', 'ar', ['rcsT']], ['llvm-ar, BSD format', 'llvm-ar', ['rcs', '--format=bsd']]] as const) {
   reader(`${label}: member names are those ${tool} t lists, bytes those of the objects`, (ctx) => {
     const dir = ctx['dir'] as string;
-    run(dir, tool, [...flags, 'lib.a', ...MEMBERS]);
+    run(tool, [...flags, 'lib.a', ...MEMBERS], dir);
     const members = readArchive(join(dir, 'lib.a'));
-    assert.equal(members.map((m) => m.name), run(dir, tool, ['t', 'lib.a']).trim().split('\n'));
+    assert.equal(members.map((m) => m.name), run(tool, ['t', 'lib.a'], dir).trim().split('\n'));
     for (const m of members) assert.equal(Buffer.from(m.data), readFileSync(join(dir, m.name)), m.name);
   });
 }
@@ -62,7 +56,7 @@ linking.before.each((ctx) => {
   const dir = makeProject(FILES);
   ctx['dir'] = dir;
   katanaOk('katana-cc', ['-c', ...Object.keys(FILES)], dir);
-  run(dir, 'ar', ['rcs', 'libutil.a', ...MEMBERS]);
+  run('ar', ['rcs', 'libutil.a', ...MEMBERS], dir);
 });
 linking.after.each((ctx) => { removeProject(ctx['dir'] as string); });
 
@@ -89,8 +83,8 @@ linking('an archive of foreign objects stays untracked', (ctx) => {
   const dir = ctx['dir'] as string;
   // A different add(): the store's add.o defines an add of another size, so it was not taken.
   writeFileSync(join(dir, 'foreign.c'), 'int add(int a, int b) { return a + b + (a > b ? 1 : 0); }\n');
-  run(dir, 'cc', ['-c', 'foreign.c']);
-  run(dir, 'ar', ['rcs', 'libforeign.a', 'foreign.o']);
+  run('cc', ['-c', 'foreign.c'], dir);
+  run('ar', ['rcs', 'libforeign.a', 'foreign.o'], dir);
   katanaOk('katana-cc', ['-o', 'prog', 'main.o', 'libforeign.a', 'libutil.a'], dir);
   const record = onlyLink(dir);
   assert.equal(record.objects.map((o) => o.path), [join(dir, 'main.o'), join(dir, 'libutil.a(twice_with_a_long_name.o)')]);
@@ -102,11 +96,10 @@ linking('katana diff patches a function that came from the archive', (ctx) => {
   katanaOk('katana-cc', ['-o', 'prog', 'main.o', 'libutil.a'], dir);
   writeFileSync(join(dir, 'add.c'), 'int add(int a, int b) { return a + b + 1000; }\n');
   katanaOk('katana-cc', ['-c', 'add.c'], dir);
-  run(dir, 'ar', ['rcs', 'libutil.a', 'add.o']);
+  run('ar', ['rcs', 'libutil.a', 'add.o'], dir);
   katanaOk('katana-cc', ['-o', 'prog2', 'main.o', 'libutil.a'], dir);
   assert.is(sh(join(dir, 'prog2'), [], { cwd: dir }).stdout, '2042\n');
-  const katana = join(PACKAGE, '..', 'cli', 'bin', 'katana.mjs');
-  const r = sh(process.execPath, [katana, 'diff', '--old', 'prog', '--new', 'prog2', '-o', 'fix.po', '--json'], { cwd: dir });
+  const r = sh(process.execPath, [binPath('katana'), 'diff', '--old', 'prog', '--new', 'prog2', '-o', 'fix.po', '--json'], { cwd: dir });
   assert.is(r.status, 0, r.stderr);
   const report = JSON.parse(r.stdout) as { changed: { name: string; file: string }[]; added: unknown[] };
   assert.equal(report.changed.map((f) => [f.name, f.file]), [['add', 'add.c']]);
