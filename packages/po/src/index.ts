@@ -6,3 +6,4 @@ export { writePatchObject } from './write.js';
 export { readPatchObject } from './read.js';
 export { relocationWidth } from './relocation-width.js';
 export { describePatchObject, formatPatchDescription, type PatchDescription } from './describe.js';
+export { demangle, demangleName } from './demangle.js';

@@ -19,13 +19,13 @@ export async function applyCommand(argv: string[]): Promise<number> {
   const pid = parsePid(values.pid);
   const timeoutMs = values.timeout === undefined ? undefined : parseSeconds('--timeout', values.timeout);
   const file = positionals[0]!;
-  const [{ readPatchObject }, { applyPatch }] = await Promise.all([import('@katana/po'), import('@katana/applier')]);
+  const [{ readPatchObject, demangle }, { applyPatch }] = await Promise.all([import('@katana/po'), import('@katana/applier')]);
   const po = readPatchObject(readInputFile(file), basename(file));
   const report = applyPatch({ pid, po, poName: basename(file), ...(timeoutMs === undefined ? {} : { timeoutMs }) });
   if (values.json) {
     process.stdout.write(`${toJson({ ok: true, patch: file, ...report })}\n`);
   } else {
-    const names = report.functions.map((f) => f.name).join(', ');
+    const names = demangle(report.functions.map((f) => f.name)).join(', ');
     process.stdout.write(
       `katana apply: patched pid ${pid} with ${basename(file)}: ${report.functions.length} function(s) redirected (${names}); ` +
         `${report.threads} thread(s) stopped for ${report.stoppedMicros} µs` +
