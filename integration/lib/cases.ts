@@ -1,4 +1,5 @@
-// Reads the case folders under integration/cases: main.c (v1), fix.patch (v1 -> v2), desc, case.json.
+// Reads the case folders under integration/cases: the sources of v1 (main.c, or the `sources` and
+// headers of a C++ case), fix.patch (v1 -> v2), desc, case.json.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { casesDir } from './paths.js';
@@ -7,6 +8,10 @@ export interface CaseSpec {
   name: string;
   dir: string;
   desc: string;
+  /** The files compiled and linked into the program, in link order (default: main.c). */
+  sources: string[];
+  /** Every file of v1 copied into the project: the sources and the headers they include. */
+  files: string[];
   cflags: string[];
   ldflags: string[];
   /** 'strip': deploy a stripped copy, as the blog post does. */
@@ -17,7 +22,10 @@ export interface CaseSpec {
   counterCarries?: boolean;
   /** Lines the patch does not touch, which may appear before and after it. */
   unaffected?: string;
+  /** Changed functions, as `katana inspect` shows them (C++ names demangled). */
   changed?: string[];
+  /** The patch carries no data: no new variable, nothing in .rodata.new/.data.new/.bss.new (vtables, typeinfo stay the target's). */
+  codeOnly?: boolean;
   added?: string[];
   newVariables?: string[];
   externals?: string[];
@@ -28,6 +36,9 @@ export interface CaseSpec {
   applyError?: string;
 }
 
+// The files that describe a case rather than make up its program.
+const CASE_FILES = new Set(['case.json', 'desc', 'fix.patch']);
+
 /** Every case, sorted by name. */
 export function loadCases(): CaseSpec[] {
   return readdirSync(casesDir)
@@ -36,6 +47,7 @@ export function loadCases(): CaseSpec[] {
     .map((name) => {
       const dir = join(casesDir, name);
       const spec = JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8'));
-      return { name, dir, desc: readFileSync(join(dir, 'desc'), 'utf8').trim(), ...spec };
+      const files = readdirSync(dir).filter((f) => !CASE_FILES.has(f)).sort();
+      return { name, dir, desc: readFileSync(join(dir, 'desc'), 'utf8').trim(), sources: ['main.c'], files, ...spec };
     });
 }

@@ -1,10 +1,15 @@
-// A throwaway C project for one test: a temp folder with a .git marker (so katana-cc finds the
+// A throwaway C or C++ project for one test: a temp folder with a .git marker (so katana-cc finds the
 // project root there) and its own object store. Builds go through the real katana-cc.
 import { execa } from 'execa';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bin } from './paths.js';
+
+/** The katana driver for a source file: katana-c++ for C++ extensions, katana-cc otherwise. */
+function compilerFor(source: string): 'katana-cc' | 'katana-c++' {
+  return /\.(cc|cpp|cxx|C)$/.test(source) ? 'katana-c++' : 'katana-cc';
+}
 
 export class TempProject {
   readonly dir: string;
@@ -33,15 +38,19 @@ export class TempProject {
     return path;
   }
 
-  /** Compiles and links the sources with katana-cc into `output`; fails with the compiler's stderr. */
+  /**
+   * Compiles the sources with katana-cc (C) or katana-c++ (C++) and links them into `output`, with
+   * katana-c++ when any is C++; fails with the compiler's stderr.
+   */
   async build(sources: string[], output: string, cflags: string[], ldflags: string[]): Promise<string> {
     const objects: string[] = [];
     for (const source of sources) {
-      const object = source.replace(/\.c$/, '.o');
-      await execa(bin('katana-cc'), [...cflags, '-c', source, '-o', object], { cwd: this.dir, env: this.env });
+      const object = source.replace(/\.[^.]+$/, '.o');
+      await execa(bin(compilerFor(source)), [...cflags, '-c', source, '-o', object], { cwd: this.dir, env: this.env });
       objects.push(object);
     }
-    await execa(bin('katana-cc'), [...ldflags, '-o', output, ...objects], { cwd: this.dir, env: this.env });
+    const linker = sources.some((s) => compilerFor(s) === 'katana-c++') ? 'katana-c++' : 'katana-cc';
+    await execa(bin(linker), [...ldflags, '-o', output, ...objects], { cwd: this.dir, env: this.env });
     return join(this.dir, output);
   }
 

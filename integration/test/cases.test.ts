@@ -22,13 +22,13 @@ async function runCase(spec: CaseSpec): Promise<void> {
   const project = new TempProject(spec.name);
   let target: RunningTarget | undefined;
   try {
-    project.copyIn(join(spec.dir, 'main.c'), 'main.c');
-    const v1 = await project.build(['main.c'], 'prog', spec.cflags, spec.ldflags);
+    for (const file of spec.files) project.copyIn(join(spec.dir, file), file);
+    const v1 = await project.build(spec.sources, 'prog', spec.cflags, spec.ldflags);
     const deployed = join(project.dir, 'deployed');
     if (spec.deploy === 'strip') await execa('strip', ['-o', deployed, v1]);
     else copyFileSync(v1, deployed);
     await project.patch(join(spec.dir, 'fix.patch'));
-    const v2 = await project.build(['main.c'], 'prog-v2', spec.cflags, spec.ldflags);
+    const v2 = await project.build(spec.sources, 'prog-v2', spec.cflags, spec.ldflags);
 
     const po = join(project.dir, 'fix.po');
     const diff = await katana(['diff', '--old', v1, '--new', v2, '-o', po], project.dir, project.env);
@@ -44,9 +44,14 @@ async function runCase(spec: CaseSpec): Promise<void> {
     const inspect = await katana(['inspect', '--json', po], project.dir);
     assert.is(inspect.exitCode, 0, `katana inspect failed: ${inspect.stderr}`);
     const description = JSON.parse(inspect.stdout);
-    for (const f of [...description.changed, ...description.added]) assert.is(f.file, 'main.c', `source file of ${f.name}`);
-    if (spec.changed) assert.equal(description.changed.map((f: { name: string }) => f.name).sort(), [...spec.changed].sort(), 'changed functions');
-    if (spec.added) assert.equal(description.added.map((f: { name: string }) => f.name).sort(), [...spec.added].sort(), 'new functions');
+    for (const f of [...description.changed, ...description.added]) assert.ok(spec.sources.includes(f.file), `source file ${f.file} of ${f.name}`);
+    const shown = (f: { name: string; demangled?: string }): string => f.demangled ?? f.name;
+    if (spec.changed) assert.equal(description.changed.map(shown).sort(), [...spec.changed].sort(), 'changed functions');
+    if (spec.codeOnly) {
+      assert.equal(description.newVariables, [], 'new variables');
+      assert.equal([description.sizes.rodata, description.sizes.data, description.sizes.bss], [0, 0, 0], '.rodata.new, .data.new, .bss.new sizes');
+    }
+    if (spec.added) assert.equal(description.added.map(shown).sort(), [...spec.added].sort(), 'new functions');
     for (const v of spec.newVariables ?? []) {
       assert.ok(description.newVariables.some((n: { name: string }) => n.name === v), `new variable ${v} in ${inspect.stdout}`);
     }

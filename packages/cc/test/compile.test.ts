@@ -133,3 +133,61 @@ reproducible('the same source in two checkouts gives identical objects', (ctx) =
   assert.not.ok(readFileSync(join(one, 'a.o')).includes(Buffer.from(one)));
 });
 reproducible.run();
+
+const inputs = suite('katana-cc -c: dependency files, assembler, -x');
+inputs.before.each((ctx) => {
+  ctx['dir'] = makeProject({
+    'a.c': '#include "a.h"\nint a(void) { return A; }\n',
+    'a.h': '#define A 1\n',
+    'f.s': '\t.globl f\n\t.type f, @function\nf:\tmovl $1, %eax\n\tret\n\t.size f, .-f\n\t.section .note.GNU-stack,"",@progbits\n',
+    'g.S': '#include "a.h"\n\t.globl g\n\t.type g, @function\ng:\tmovl $A, %eax\n\tret\n\t.size g, .-g\n\t.section .note.GNU-stack,"",@progbits\n',
+    'code.txt': 'int t(void) { return 3; }\n',
+  });
+});
+inputs.after.each((ctx) => { removeProject(ctx['dir'] as string); });
+
+function manifests(dir: string): { source: string; output: string; language: string }[] {
+  const store = ObjectStore.locate({ cwd: dir, env: {} });
+  return storeFiles(store.dir, 'manifests').map((f) => store.readManifest(f.replace('.json', ''))!)
+    .map((m) => ({ source: m.source, output: m.output.slice(dir.length + 1), language: m.language }))
+    .sort((x, y) => x.source.localeCompare(y.source));
+}
+
+inputs('-MD -MP -MF -MT -MQ write the dependency files cc writes, and the object is recorded', (ctx) => {
+  const dir = ctx['dir'] as string;
+  sh('mkdir', ['deps'], { cwd: dir });
+  katanaOk('katana-cc', ['-MD', '-MP', '-MF', 'deps/a.d', '-MT', 'a.o', '-MQ', '$(x)', '-c', 'a.c', '-o', 'a.o'], dir);
+  katanaOk('katana-cc', ['-MMD', '-c', 'a.c', '-o', 'mmd.o'], dir);
+  const ours = [readFileSync(join(dir, 'deps', 'a.d'), 'utf8'), readFileSync(join(dir, 'mmd.d'), 'utf8')];
+  assert.is(sh('cc', ['-MD', '-MP', '-MF', 'deps/a.d', '-MT', 'a.o', '-MQ', '$(x)', '-c', 'a.c', '-o', 'a.o'], { cwd: dir }).status, 0);
+  assert.is(sh('cc', ['-MMD', '-c', 'a.c', '-o', 'mmd.o'], { cwd: dir }).status, 0);
+  assert.equal(ours, [readFileSync(join(dir, 'deps', 'a.d'), 'utf8'), readFileSync(join(dir, 'mmd.d'), 'utf8')]);
+  assert.match(ours[0]!, /^a\.o \$\$\(x\): a\.c .*a\.h\n.*\na\.h:\n$/s);
+  assert.equal(manifests(dir).map((m) => m.source), ['a.c']);
+});
+
+inputs('.s and .S sources compile with the added flags, are recorded as asm, and link', (ctx) => {
+  const dir = ctx['dir'] as string;
+  katanaOk('katana-cc', ['-c', 'f.s', 'g.S'], dir);
+  assert.equal(manifests(dir), [{ source: 'f.s', output: 'f.o', language: 'asm' }, { source: 'g.S', output: 'g.o', language: 'asm' }]);
+  // -g on an assembler source makes gas emit line information for it.
+  assert.ok(sh('readelf', ['-SW', 'g.o'], { cwd: dir }).stdout.includes('.debug_line'));
+  writeFileSync(join(dir, 'main.c'), 'int f(void); int g(void);\nint main(void) { return f() + g() == 2 ? 0 : 1; }\n');
+  katanaOk('katana-cc', ['-o', 'prog', 'main.c', 'f.o', 'g.S'], dir);
+  assert.is(sh(join(dir, 'prog'), [], { cwd: dir }).status, 0);
+});
+
+inputs('-x c, -x assembler-with-cpp and -x none choose the language of the files after them', (ctx) => {
+  const dir = ctx['dir'] as string;
+  writeFileSync(join(dir, 'g.asm'), readFileSync(join(dir, 'g.S')));
+  katanaOk('katana-cc', ['-c', '-x', 'c', 'code.txt', '-x', 'assembler-with-cpp', 'g.asm', '-x', 'none', 'a.c'], dir);
+  assert.equal(manifests(dir), [
+    { source: 'a.c', output: 'a.o', language: 'c' },
+    { source: 'code.txt', output: 'code.o', language: 'c' },
+    { source: 'g.asm', output: 'g.o', language: 'asm' },
+  ]);
+  writeFileSync(join(dir, 'main.txt'), 'int t(void);\nint a(void);\nint main(void) { return t() + a() == 4 ? 0 : 1; }\n');
+  katanaOk('katana-cc', ['-o', 'prog', '-xc', 'code.txt', 'main.txt', '-xnone', 'a.c'], dir);
+  assert.is(sh(join(dir, 'prog'), [], { cwd: dir }).status, 0);
+});
+inputs.run();

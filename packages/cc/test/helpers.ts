@@ -1,10 +1,12 @@
 // Shared by the tests that run katana-cc on real C: a fresh temp project (a folder with `git init`),
-// a runner for the katana-cc / katana-c++ binaries, and oracles (readelf, the store's listing).
+// a runner for the katana-cc / katana-c++ binaries and for build tools, and oracles (readelf, the
+// store's listing, the link record of an output).
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { LinkRecord, ObjectStore } from '../src/index.js';
 
 /** The package folder (dist/test/helpers.js → packages/cc). */
 export const PACKAGE = fileURLToPath(new URL('../../', import.meta.url));
@@ -71,4 +73,33 @@ export function readelfBuildId(path: string): string {
   const m = /Build ID: ([0-9a-f]+)/.exec(r.stdout);
   if (!m) throw new Error(`readelf -n ${path} shows no build-id:\n${r.stdout}${r.stderr}`);
   return m[1]!;
+}
+
+/** The environment build tools run katana-cc in: node (which the bin scripts need) on PATH. */
+export function buildEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return { ...process.env, PATH: `${dirname(process.execPath)}:${process.env['PATH']}`, ...extra };
+}
+
+/** The path of a katana binary: katana-cc, katana-c++ (this package) or katana (the CLI). */
+export function binPath(tool: 'katana-cc' | 'katana-c++' | 'katana'): string {
+  return tool === 'katana' ? join(PACKAGE, '..', 'cli', 'bin', 'katana.mjs') : join(PACKAGE, 'bin', `${tool}.mjs`);
+}
+
+/** Runs a command that must succeed, returning its stdout; fails with its stderr otherwise. */
+export function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = buildEnv()): string {
+  const r = sh(command, args, { cwd, env });
+  if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${r.status}:\n${r.stdout}${r.stderr}`);
+  return r.stdout;
+}
+
+/**
+ * The link record of the linked file `output` (absolute), found by the build-id readelf reads
+ * from it, with the source of each of its objects.
+ */
+export function linkOf(store: ObjectStore, output: string): { record: LinkRecord; sources: string[] } {
+  const buildId = readelfBuildId(output);
+  const record = store.readLink(buildId);
+  if (!record) throw new Error(`no link record for ${output} (build-id ${buildId}) in ${store.dir}`);
+  if (record.output !== output) throw new Error(`the link record of build-id ${buildId} is for ${record.output}, not ${output}`);
+  return { record, sources: record.objects.map((o) => store.readManifest(o.hash)?.source ?? `(no manifest for ${o.hash})`) };
 }

@@ -1,6 +1,6 @@
 // katana-cc on calls that link: one-step compile-and-link, link-only, -static, -shared, -r, and
 // katana-c++. Each link record is checked against `readelf -n` of the output, and the output runs.
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -133,3 +133,32 @@ cxx('compiles and links C++, recording language c++ (also for .c under c++)', (c
   assert.ok(sh('readelf', ['-SW', join(store(dir).dir, 'objects', `${record.objects[0]!.hash}.o`)], { cwd: dir }).stdout.includes('.text._Z5greetRKNSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEEE'));
 });
 cxx.run();
+
+const kinds = suite('katana-cc link kinds and response files');
+kinds.before.each((ctx) => { ctx['dir'] = makeProject(FILES); });
+kinds.after.each((ctx) => { removeProject(ctx['dir'] as string); });
+
+kinds('-fPIE objects linked with -pie: a position-independent executable with its record', (ctx) => {
+  const dir = ctx['dir'] as string;
+  katanaOk('katana-cc', ['-fPIE', '-c', 'main.c', 'add.c', 'twice.c'], dir);
+  katanaOk('katana-cc', ['-pie', '-o', 'prog', 'main.o', 'add.o', 'twice.o'], dir);
+  assert.match(sh('readelf', ['-hW', 'prog'], { cwd: dir }).stdout, /Type:\s+DYN/);
+  assert.is(sh(join(dir, 'prog'), [], { cwd: dir }).stdout, '42\n');
+  const record = onlyLink(dir);
+  assert.is(record.kind, 'executable');
+  assert.is(record.objects.length, 3);
+});
+
+kinds('nested, quoted response files in a one-step compile-and-link', (ctx) => {
+  const dir = ctx['dir'] as string;
+  sh('mkdir', ['-p', 'my dir'], { cwd: dir });
+  sh('cp', ['add.c', 'my dir/add one.c'], { cwd: dir });
+  writeFileSync(join(dir, 'inner.rsp'), '"my dir/add one.c" \'-DGREETING="hi there"\'\n');
+  writeFileSync(join(dir, 'outer.rsp'), '-O2 -o prog\nmain.c @inner.rsp twice.c\n');
+  katanaOk('katana-cc', ['@outer.rsp'], dir);
+  assert.is(sh(join(dir, 'prog'), [], { cwd: dir }).stdout, '42\n');
+  const record = onlyLink(dir);
+  assert.equal(record.objects.map((o) => sourceOf(dir, o.hash)), ['main.c', 'my dir/add one.c', 'twice.c']);
+  assert.equal(record.args, ['@outer.rsp']);
+});
+kinds.run();

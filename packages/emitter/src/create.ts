@@ -30,11 +30,11 @@ export class PoBuilder {
 
   /**
    * Appends `content` (bytes, or a size for .bss.new) to section `kind` at a multiple of `align`
-   * and returns its offset there.
+   * and returns its offset there; `what` names it in a warning.
    */
-  place(kind: PoSectionKind, content: Uint8Array | number, align: number, what: string): number {
+  place(kind: PoSectionKind, content: Uint8Array | number, align: number, what: () => string): number {
     const limit = PO_SECTION_ALIGN[kind];
-    if (align > limit) this.warnings.push(`${what} wants ${align}-byte alignment; ${PO_SECTION_NAMES[kind]} only guarantees ${limit}`);
+    if (align > limit) this.warnings.push(`${what()} wants ${align}-byte alignment; ${PO_SECTION_NAMES[kind]} only guarantees ${limit}`);
     const step = Math.max(1, Math.min(align, limit));
     const offset = Math.ceil(this.sizes[kind] / step) * step;
     const size = typeof content === 'number' ? content : content.length;

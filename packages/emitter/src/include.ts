@@ -13,7 +13,7 @@ import {
   type ElfSymbol, type Relocation, type Section, relocTypeName, SHF_WRITE, SHN_COMMON, SHT_NOBITS, STB_LOCAL,
   STB_WEAK, STT_FUNC, STT_GNU_IFUNC, STT_OBJECT, STT_TLS,
 } from '@katana/elf';
-import { type PoSectionKind, type PoSymbol, relocationWidth } from '@katana/po';
+import { demangleName, type PoSectionKind, type PoSymbol, relocationWidth } from '@katana/po';
 import { contentKey } from './compare.js';
 import type { PoBuilder } from './create.js';
 import { FrameTable } from './eh-frame.js';
@@ -32,7 +32,7 @@ export function include(diffs: ObjectDiff[], targets: TargetSymbols, builder: Po
 }
 
 class Inclusion {
-  /** NEW global definitions by name, so a reference from another object finds them. */
+  /** NEW global definitions by name (the first in link order), so a reference from another object finds them. */
   private readonly globals = new Map<string, { diff: ObjectDiff; symbol: ElfSymbol }>();
   /** Per object, NEW function symbol index → PO symbol of its copy. */
   private readonly copies = new Map<ObjectDiff, Map<number, number>>();
@@ -49,7 +49,10 @@ class Inclusion {
   run(): void {
     for (const diff of this.diffs) {
       const model = diff.newSide.model;
-      for (const s of [...model.functions, ...model.variables]) if (s.bind !== STB_LOCAL) this.globals.set(s.name, { diff, symbol: s });
+      // The first definition in link order is the one the linker kept (COMDAT copies, comdat.ts).
+      for (const s of [...model.functions, ...model.variables]) {
+        if (s.bind !== STB_LOCAL && !this.globals.has(s.name)) this.globals.set(s.name, { diff, symbol: s });
+      }
     }
     for (const diff of this.diffs) for (const marked of diff.functions) this.placeFunction(diff, marked.symbol, marked.old, marked.cold);
     for (const diff of this.diffs) for (const old of diff.oldColdParts) this.unsafeColdPart(diff, old);
@@ -60,7 +63,7 @@ class Inclusion {
   private placeFunction(diff: ObjectDiff, fn: ElfSymbol, old: ElfSymbol | undefined, cold: boolean): void {
     const model = diff.newSide.model;
     const file = model.file;
-    const offset = this.builder.place('text', Uint8Array.from(model.bytesOf(fn)), 16, `function '${fn.name}'`);
+    const offset = this.builder.place('text', Uint8Array.from(model.bytesOf(fn)), 16, () => `function '${demangleName(fn.name)}'`);
     const index = this.builder.symbol(`function ${file} ${fn.name}`, () => ({
       ...this.naming(fn, file), type: 'func', size: fn.size, defined: { section: 'text', offset },
     }));
@@ -74,7 +77,7 @@ class Inclusion {
     if (replaced) {
       if (replaced.size < TRAMPOLINE_SIZE) {
         throw new UnsupportedChangeError(
-          `function '${fn.name}' in ${file} is ${replaced.size} bytes long in the target, too short for the 5-byte jump to its new version`,
+          `function '${demangleName(fn.name)}' in ${file} is ${replaced.size} bytes long in the target, too short for the 5-byte jump to its new version`,
         );
       }
       const address = replaced.value;
@@ -107,13 +110,13 @@ class Inclusion {
       return moved && isFunction(moved) ? moved : undefined;
     }
     const found = this.inTarget(diff, old);
-    if (!found) throw new EmitterError(`function '${old.name}' of ${diff.newSide.model.file} is not in the symbol table of ${this.targets.name}`);
+    if (!found) throw new EmitterError(`function '${demangleName(old.name)}' of ${diff.newSide.model.file} is not in the symbol table of ${this.targets.name}`);
     return found;
   }
 
   private unsafeColdPart(diff: ObjectDiff, old: ElfSymbol): void {
     const found = this.inTarget(diff, old);
-    if (!found) throw new EmitterError(`function '${old.name}' of ${diff.newSide.model.file} is not in the symbol table of ${this.targets.name}`);
+    if (!found) throw new EmitterError(`function '${demangleName(old.name)}' of ${diff.newSide.model.file} is not in the symbol table of ${this.targets.name}`);
     this.builder.unsafe.push({ name: old.name, file: diff.newSide.model.file, address: found.value, size: found.size });
   }
 
@@ -127,7 +130,7 @@ class Inclusion {
     const model = diff.newSide.model;
     for (const r of relocations) {
       if (relocationWidth(r.type) === undefined) {
-        const where = fn ? `function '${fn.name}'` : 'data';
+        const where = fn ? `function '${demangleName(fn.name)}'` : 'data';
         throw new UnsupportedChangeError(`${where} in ${model.file} uses ${relocTypeName(r.type)}, which a patch cannot carry`);
       }
       const { symbol, addend } = this.bind(diff, resolveReference(model, r, fn));
@@ -154,7 +157,7 @@ class Inclusion {
     if (copy !== undefined) return copy;
     const old = diff.correlation.oldOf(s);
     const found = old ? this.inTarget(diff, old) : this.targets.global(s.name);
-    if (!found) throw new EmitterError(`function '${s.name}' of ${model.file} is unchanged but not in the symbol table of ${this.targets.name}`);
+    if (!found) throw new EmitterError(`function '${demangleName(s.name)}' of ${model.file} is unchanged but not in the symbol table of ${this.targets.name}`);
     return this.targetSymbol(found, model.file);
   }
 
@@ -163,7 +166,7 @@ class Inclusion {
     const old = diff.correlation.oldOf(s);
     const found = old ? this.inTarget(diff, old) : s.bind !== STB_LOCAL ? this.targets.global(s.name) : undefined;
     if (!found && model.isTls(s)) {
-      throw new UnsupportedChangeError(`new thread-local variable '${s.name}' in ${model.file} is not supported`);
+      throw new UnsupportedChangeError(`new thread-local variable '${demangleName(s.name)}' in ${model.file} is not supported`);
     }
     if (model.isReadOnly(s)) {
       // A constant is the target's only when its contents (and what they point at) did not change.
@@ -172,7 +175,7 @@ class Inclusion {
     }
     if (!found) return this.copyVariable(diff, s, s.shndx === SHN_COMMON || model.section(s.shndx).type === SHT_NOBITS ? 'bss' : 'data', true);
     if (old && diff.oldSide && !equalBytes(diff.oldSide.model.bytesOf(old), model.bytesOf(s))) {
-      this.warn(`the initial value of '${s.name}' in ${model.file} changed; the running process keeps its current value`);
+      this.warn(`the initial value of '${demangleName(s.name)}' in ${model.file} changed; the running process keeps its current value`);
     }
     return this.targetSymbol(found, model.file);
   }
@@ -184,7 +187,7 @@ class Inclusion {
     if (known !== undefined) return known;
     const align = s.shndx === SHN_COMMON ? Number(s.value) : model.section(s.shndx).addralign;
     const content = kind === 'bss' ? s.size : Uint8Array.from(model.bytesOf(s));
-    const offset = this.builder.place(kind, content, align, `variable '${s.name}'`);
+    const offset = this.builder.place(kind, content, align, () => `variable '${demangleName(s.name)}'`);
     const index = this.builder.symbol(key, () => ({
       ...this.naming(s, model.file), type: 'object', size: s.size, defined: { section: kind, offset },
     }));
@@ -203,7 +206,7 @@ class Inclusion {
     const kind: PoSectionKind = !writable ? 'rodata' : section.type === SHT_NOBITS ? 'bss' : 'data';
     if (writable) this.warn(`anonymous writable data ${section.name} of ${model.file} is copied into the patch; new code does not share the process's copy`);
     const content = kind === 'bss' ? section.size : Uint8Array.from(section.data());
-    const offset = this.builder.place(kind, content, section.addralign, section.name);
+    const offset = this.builder.place(kind, content, section.addralign, () => section.name);
     const index = this.builder.symbol(key, () => ({
       name: section.name, type: 'object', bind: 'local', file: model.file, size: section.size, defined: { section: kind, offset },
     }));
@@ -227,7 +230,7 @@ class Inclusion {
     if (found) return this.targetSymbol(found, '');
     if (this.targets.isStatic) {
       throw new UnsupportedChangeError(
-        `'${s.name}' is not linked into the static executable ${this.targets.name}, so the patch cannot call it`,
+        `'${demangleName(s.name)}' is not linked into the static executable ${this.targets.name}, so the patch cannot call it`,
       );
     }
     return this.builder.symbol(`dynamic ${s.name}`, () => {

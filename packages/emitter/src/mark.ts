@@ -2,8 +2,10 @@
 // has no OLD counterpart (added) or compares unequal to it (changed). A `.cold` part (`foo.cold` in
 // .text.unlikely.foo) and its parent are one unit: gcc jumps between them, so when either changed
 // both go in; the trampoline goes at the parent only, and OLD's cold parts become unsafe functions
-// without a redirect. Callers of a changed function stay out: the trampoline redirects them.
+// without a redirect. Callers of a changed function stay out: the trampoline redirects them. Of a
+// COMDAT function (C++ inline or template) only the copy the linker kept is considered (comdat.ts).
 import type { ElfSymbol } from '@katana/elf';
+import { discardedComdatCopies } from './comdat.js';
 import { functionsEqual, type Side } from './compare.js';
 import { Correlation } from './correlate.js';
 import type { ObjectPair } from './inputs.js';
@@ -32,9 +34,9 @@ const COLD = /^(.+)\.cold(\.\d+)?$/;
 
 /** Correlates and compares every object pair and marks what goes into the patch. */
 export function mark(pairs: ObjectPair[]): ObjectDiff[] {
-  return pairs.map((pair) => {
-    const newModel = new ObjectModel(pair.new);
-    const oldModel = pair.old ? new ObjectModel(pair.old) : undefined;
+  const models = pairs.map((pair) => ({ newModel: new ObjectModel(pair.new), oldModel: pair.old ? new ObjectModel(pair.old) : undefined }));
+  const discarded = discardedComdatCopies(models.map((m) => m.newModel));
+  return models.map(({ newModel, oldModel }) => {
     const correlation = new Correlation(oldModel, newModel);
     const newSide: Side = { model: newModel, side: 'new', correlation };
     const oldSide: Side | undefined = oldModel ? { model: oldModel, side: 'old', correlation } : undefined;
@@ -45,6 +47,7 @@ export function mark(pairs: ObjectPair[]): ObjectDiff[] {
     // One unit per parent: `foo`, `foo.cold` (and older gcc's `foo.cold.0`) share the key `foo`.
     const units = new Map<string, ElfSymbol[]>();
     for (const f of newModel.functions) {
+      if (discarded.has(f)) continue;
       const key = COLD.exec(f.name)?.[1] ?? f.name;
       units.set(key, [...(units.get(key) ?? []), f]);
     }

@@ -6,6 +6,7 @@
 // of a symbol is the one whose DW_AT_location relocation names it (`config`, or `.bss.count.0` + 0).
 import { type ElfSymbol, SHN_COMMON } from '@katana/elf';
 import { describeType, type DwarfInfo, readDwarf, typeName, type Variable } from '@katana/dwarf';
+import { demangleName } from '@katana/po';
 import { UnsupportedChangeError } from './errors.js';
 import type { ObjectDiff } from './mark.js';
 import type { ObjectModel } from './objects.js';
@@ -34,7 +35,7 @@ export function checkVariableTypes(diffs: ObjectDiff[], warnings: string[]): voi
 
 function refuse(v: ElfSymbol, model: ObjectModel, change: string): never {
   throw new UnsupportedChangeError(
-    `variable '${v.name}' in ${model.file} changed type (${change}); data patching of changed types is not supported yet`,
+    `variable '${demangleName(v.name)}' in ${model.file} changed type (${change}); data patching of changed types is not supported yet`,
   );
 }
 

@@ -1,18 +1,26 @@
 // What `katana inspect` shows: a PatchObject summarised for a person (text) or a program (JSON):
 // the target's build-id, each changed or new function with its source file and sizes, the new
-// variables, the external symbols the patch needs and the functions it makes unsafe.
+// variables, the external symbols the patch needs and the functions it makes unsafe. C++ names are
+// shown demangled; the JSON keeps the symbol `name` and adds `demangled` where it differs.
+import { demangle } from './demangle.js';
 import { shortPatchId } from './id.js';
 import type { PatchObject } from './model.js';
+
+/** A symbol name, with its demangled form when it is a C++ name. */
+interface Named {
+  name: string;
+  demangled?: string;
+}
 
 export interface PatchDescription {
   target: { name: string; buildId: string };
   /** Ids of the patches the target must already have, in order ([] = the original build). */
   base: string[];
-  changed: { name: string; file: string; oldSize: number; newSize: number; address: string }[];
-  added: { name: string; file: string; size: number }[];
-  newVariables: { name: string; file: string; section: string; size: number }[];
-  externals: { name: string; file?: string; resolution: string }[];
-  unsafe: { name: string; file?: string; address: string; size: number; redirected: boolean }[];
+  changed: (Named & { file: string; oldSize: number; newSize: number; address: string })[];
+  added: (Named & { file: string; size: number })[];
+  newVariables: (Named & { file: string; section: string; size: number })[];
+  externals: (Named & { file?: string; resolution: string })[];
+  unsafe: (Named & { file?: string; address: string; size: number; redirected: boolean })[];
   sizes: { text: number; rodata: number; data: number; bss: number; ehFrame: number };
 }
 
@@ -28,19 +36,27 @@ export function describePatchObject(po: PatchObject): PatchDescription {
   }
   // Copied anonymous data (string sections, jump tables) is named after its section, with a
   // leading dot no C identifier can have: it is not a variable.
-  const newVariables = po.symbols
+  const newVariables: PatchDescription['newVariables'] = po.symbols
     .filter((s) => (s.type === 'object' || s.type === 'tls') && s.defined && s.defined.section !== 'text' && !s.name.startsWith('.'))
     .map((s) => ({ name: s.name, file: s.file ?? '', section: s.defined!.section, size: s.size }));
   // What the patch needs from the target: symbols its relocations reach. A target function named
   // only by .unsafe_functions is not needed, just guarded.
   const referenced = new Set(po.relocations.map((r) => r.symbol));
-  const externals = po.symbols
+  const externals: PatchDescription['externals'] = po.symbols
     .filter((s, i) => s.target && referenced.has(i))
     .map((s) => ({
       name: s.name,
       ...(s.file === undefined ? {} : { file: s.file }),
       resolution: s.target!.value === undefined ? 'shared library' : `${s.type === 'tls' ? 'TLS offset' : 'link-time'} ${hex(s.target!.value)} in ${po.targetName}`,
     }));
+  const unsafe: PatchDescription['unsafe'] = po.unsafe.map((u) => ({
+    name: u.name,
+    ...(u.file === undefined ? {} : { file: u.file }),
+    address: hex(u.address),
+    size: u.size,
+    redirected: u.redirectTo !== undefined,
+  }));
+  withDemangled([...changed, ...added, ...newVariables, ...externals, ...unsafe]);
   return {
     target: { name: po.targetName, buildId: po.targetBuildId },
     base: po.basePatches ?? [],
@@ -48,31 +64,34 @@ export function describePatchObject(po: PatchObject): PatchDescription {
     added,
     newVariables,
     externals,
-    unsafe: po.unsafe.map((u) => ({
-      name: u.name,
-      ...(u.file === undefined ? {} : { file: u.file }),
-      address: hex(u.address),
-      size: u.size,
-      redirected: u.redirectTo !== undefined,
-    })),
+    unsafe,
     sizes: { text: po.text.length, rodata: po.rodata.length, data: po.data.length, bss: po.bssSize, ehFrame: po.ehFrame?.length ?? 0 },
   };
 }
 
+// Adds `demangled` to the entries whose name is a C++ name (one c++filt run for all of them).
+function withDemangled(entries: Named[]): void {
+  const names = demangle(entries.map((e) => e.name));
+  entries.forEach((e, i) => {
+    if (names[i] !== e.name) e.demangled = names[i]!;
+  });
+}
+
+const shown = (n: Named): string => n.demangled ?? n.name;
 
 /** The text `katana inspect` prints for a description. */
 export function formatPatchDescription(d: PatchDescription, file: string): string {
   const lines = [`Patch Object ${file}`, `  target      ${d.target.name} (build-id ${d.target.buildId})`];
   lines.push(`  base        ${d.base.length === 0 ? 'the original build' : `after patches ${d.base.map(shortPatchId).join(', ')}`}`);
   lines.push(`  functions   ${d.changed.length} changed, ${d.added.length} new`);
-  for (const f of d.changed) lines.push(`    changed   ${f.name} (${f.file || 'unknown file'}): ${f.oldSize} -> ${f.newSize} bytes, at ${f.address}`);
-  for (const f of d.added) lines.push(`    new       ${f.name} (${f.file || 'unknown file'}): ${f.size} bytes`);
+  for (const f of d.changed) lines.push(`    changed   ${shown(f)} (${f.file || 'unknown file'}): ${f.oldSize} -> ${f.newSize} bytes, at ${f.address}`);
+  for (const f of d.added) lines.push(`    new       ${shown(f)} (${f.file || 'unknown file'}): ${f.size} bytes`);
   lines.push(`  variables   ${d.newVariables.length === 0 ? 'no new variables' : `${d.newVariables.length} new`}`);
-  for (const v of d.newVariables) lines.push(`    new       ${v.name} (${v.file || 'unknown file'}): ${v.size} bytes in .${v.section}.new`);
+  for (const v of d.newVariables) lines.push(`    new       ${shown(v)} (${v.file || 'unknown file'}): ${v.size} bytes in .${v.section}.new`);
   lines.push(`  externals   ${d.externals.length}`);
-  for (const e of d.externals) lines.push(`    needs     ${e.name}${e.file ? ` (${e.file})` : ''}: ${e.resolution}`);
+  for (const e of d.externals) lines.push(`    needs     ${shown(e)}${e.file ? ` (${e.file})` : ''}: ${e.resolution}`);
   lines.push(`  unsafe      ${d.unsafe.length} function(s) no thread may be in while the patch switches`);
-  for (const u of d.unsafe) lines.push(`    unsafe    ${u.name}${u.file ? ` (${u.file})` : ''} at ${u.address}, ${u.size} bytes${u.redirected ? ', redirected' : ''}`);
+  for (const u of d.unsafe) lines.push(`    unsafe    ${shown(u)}${u.file ? ` (${u.file})` : ''} at ${u.address}, ${u.size} bytes${u.redirected ? ', redirected' : ''}`);
   lines.push(`  sizes       .text.new ${d.sizes.text}, .rodata.new ${d.sizes.rodata}, .data.new ${d.sizes.data}, .bss.new ${d.sizes.bss}, .eh_frame ${d.sizes.ehFrame} bytes`);
   return lines.join('\n');
 }

@@ -7,3 +7,4 @@ export { readPatchObject } from './read.js';
 export { relocationWidth } from './relocation-width.js';
 export { describePatchObject, formatPatchDescription, type PatchDescription } from './describe.js';
 export { patchObjectId, shortPatchId, SHORT_PATCH_ID_LENGTH } from './id.js';
+export { demangle, demangleName } from './demangle.js';

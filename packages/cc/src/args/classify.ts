@@ -43,6 +43,10 @@ export interface Classification {
   /** indexes of every `-x` option and its value */
   languageAt: number[];
   linkKind: 'executable' | 'shared' | 'relocatable';
+  /** the `-L` folders, in order (where the linker looks for `-l` libraries before its own) */
+  libraryDirs: string[];
+  /** `-static`: `-l` libraries resolve to archives only */
+  staticLink: boolean;
 }
 
 // Options whose value is the next argument when written alone (gcc `Separate` options).
@@ -106,6 +110,8 @@ export function classifyArgs(args: readonly string[], driver: Driver): Classific
   let compileOnly = false;
   let unsupported = '';
   let linkKind: Classification['linkKind'] = 'executable';
+  const libraryDirs: string[] = [];
+  let staticLink = false;
 
   const addFile = (path: string, at: number): void => {
     const kind = forced !== undefined ? X_LANGUAGES[forced] ?? 'unsupported' : languageOfPath(path, driver);
@@ -134,6 +140,9 @@ export function classifyArgs(args: readonly string[], driver: Driver): Classific
     else if (arg === '-c') compileOnly = true;
     else if (arg === '-shared') linkKind = 'shared';
     else if (arg === '-r') linkKind = 'relocatable';
+    else if (arg === '-static' || arg === '-static-pie') staticLink = true;
+    else if (arg === '-L' && hasNext) libraryDirs.push(args[i + 1]!);
+    else if (arg.startsWith('-L') && arg !== '-L') libraryDirs.push(arg.slice(2));
     if (arg === '-o' || arg === '--output') {
       if (hasNext) { output = args[i + 1]; outputAt.push(i, i + 1); }
     } else if (arg.startsWith('--output=')) {
@@ -154,7 +163,7 @@ export function classifyArgs(args: readonly string[], driver: Driver): Classific
 
   const sources = inputs.filter((x): x is SourceInput => x.kind === 'source');
   const result = (action: Action, reason: string): Classification =>
-    ({ action, reason, inputs, sources, output, outputAt, languageAt, linkKind });
+    ({ action, reason, inputs, sources, output, outputAt, languageAt, linkKind, libraryDirs, staticLink });
   if (probe) return result('probe', probe);
   if (inputs.length === 0) return result(verbose ? 'probe' : 'none', verbose ? '-v' : 'no input files');
   if (preprocess) return result('preprocess', preprocess);

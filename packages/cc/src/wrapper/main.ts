@@ -1,4 +1,5 @@
-// katana-cc / katana-c++: a drop-in `cc` / `c++` that records every object it builds.
+// katana-cc / katana-c++: a drop-in `cc` / `c++` that records every object it builds; also a
+// launcher (`katana-cc gcc -c a.c`, see launcher.ts).
 //   probe, -E/-M, -S, nothing to record  -> the real compiler with the arguments untouched
 //   compile only (-c)                    -> real compiler + compile flags; record each object
 //   link only (no sources)               -> real compiler + -Wl,--build-id; record the link
@@ -15,6 +16,7 @@ import { classifyArgs, type Classification, type Driver, type SourceInput } from
 import { expandResponseFiles } from '../args/response.js';
 import { ObjectStore } from '../store.js';
 import { compileFlags, LINK_FLAGS, prefixRoots } from './flags.js';
+import { detectLauncher } from './launcher.js';
 import { recordLink, recordObject, type LinkInput, type RecordContext } from './record.js';
 import { runCompiler } from './run.js';
 
@@ -26,14 +28,18 @@ export async function runWrapper(driver: Driver, argv: string[], env: NodeJS.Pro
     if (verbose) process.stderr.write(`${name}: ${message}\n`);
   };
   try {
-    const compiler = (driver === 'c' ? env['KATANA_REAL_CC'] : env['KATANA_REAL_CXX']) || (driver === 'c' ? 'cc' : 'c++');
-    const expanded = expandResponseFiles(argv, cwd);
-    const cls = classifyArgs(expanded, driver);
+    const launch = detectLauncher(argv, cwd, env);
+    const compiler = launch?.compiler ??
+      ((driver === 'c' ? env['KATANA_REAL_CC'] : env['KATANA_REAL_CXX']) || (driver === 'c' ? 'cc' : 'c++'));
+    const args = launch?.args ?? argv;
+    if (launch) log(`launcher mode: running ${launch.compiler}`);
+    const expanded = expandResponseFiles(args, cwd);
+    const cls = classifyArgs(expanded, launch?.driver ?? driver);
     if ((cls.action !== 'compile' && cls.action !== 'link') || isSpecialOutput(cls.output)) {
       log(`passing through (${cls.reason || `output ${cls.output}`})`);
-      return runCompiler(compiler, argv, cwd);
+      return runCompiler(compiler, args, cwd);
     }
-    const ctx: RecordContext = { store: ObjectStore.locate({ cwd, env }), compiler, args: argv, cwd, log };
+    const ctx: RecordContext = { store: ObjectStore.locate({ cwd, env }), compiler, args, cwd, log };
     const flags = compileFlags(expanded, prefixRoots(cwd, env));
     if (cls.action === 'compile') return compileOnly(ctx, cls, flags);
     if (cls.sources.length === 0) return await linkOnly(ctx, cls);
@@ -70,7 +76,7 @@ async function linkOnly(ctx: RecordContext, cls: Classification): Promise<number
   ctx.log(`added ${LINK_FLAGS.join(' ')}`);
   const status = runCompiler(ctx.compiler, [...LINK_FLAGS, ...ctx.args], ctx.cwd);
   if (status !== 0) return status;
-  await recordLink(ctx, cls.output ?? 'a.out', cls.linkKind, cls.inputs);
+  await recordLink(ctx, cls.output ?? 'a.out', cls.linkKind, cls.inputs, cls);
   return 0;
 }
 
@@ -112,7 +118,7 @@ async function compileAndLink(ctx: RecordContext, cls: Classification, expanded:
       const hash = input.kind === 'source' ? recordObject(ctx, input, objects.get(input.at)!, output) : undefined;
       inputs.push(input.kind === 'source' && hash !== undefined ? { kind: 'compiled', source: input.path, hash } : input);
     }
-    await recordLink(ctx, output, cls.linkKind, inputs);
+    await recordLink(ctx, output, cls.linkKind, inputs, cls);
     return 0;
   } finally {
     rmSync(temp, { recursive: true, force: true });

@@ -1,12 +1,13 @@
 // Puts what a successful compiler call produced into the object store: each object with its
 // manifest, and for a link, a record keyed by the output's build-id listing the objects it came
-// from. Outputs that are not ELF files (a -o /dev/null, a tool that wrote something else) are
-// not recorded.
+// from (objects taken from static archives included). Outputs that are not ELF files (a -o
+// /dev/null, a tool that wrote something else) are not recorded.
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { Input, SourceInput } from '../args/classify.js';
 import { sha256File } from '../hash.js';
 import type { LinkRecord } from '../records.js';
+import type { OutputSymbols } from './archives.js';
 import type { ObjectStore } from '../store.js';
 
 /** What every record of one katana-cc call shares. */
@@ -24,20 +25,32 @@ export interface RecordContext {
 /** A link input: as classified, or a source already compiled to an object by katana-cc. */
 export type LinkInput = Input | { kind: 'compiled'; source: string; hash: string };
 
-/** True when path is a regular file that starts with the ELF magic. */
-export function isElfFile(path: string): boolean {
+const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
+
+// True when path is a regular file whose first bytes are `magic`.
+function startsWith(path: string, magic: Buffer): boolean {
   try {
     if (!statSync(path).isFile()) return false;
     const fd = openSync(path, 'r');
     try {
-      const magic = Buffer.alloc(4);
-      return readSync(fd, magic, 0, 4, 0) === 4 && magic.equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]));
+      const head = Buffer.alloc(magic.length);
+      return readSync(fd, head, 0, magic.length, 0) === magic.length && head.equals(magic);
     } finally {
       closeSync(fd);
     }
   } catch {
     return false;
   }
+}
+
+/** True when path is a regular file that starts with the ELF magic. */
+export function isElfFile(path: string): boolean {
+  return startsWith(path, ELF_MAGIC);
+}
+
+/** True when path is a static archive (regular or thin). */
+function isArchiveFile(path: string): boolean {
+  return startsWith(path, Buffer.from('!<arch>\n')) || startsWith(path, Buffer.from('!<thin>\n'));
 }
 
 function projectPath(store: ObjectStore, cwd: string, path: string): string {
@@ -69,8 +82,17 @@ export function recordObject(ctx: RecordContext, source: SourceInput, objectFile
   return hash;
 }
 
-/** Writes the link record of `output`: store objects among the inputs in order, the rest untracked. */
-export async function recordLink(ctx: RecordContext, output: string, kind: LinkRecord['kind'], inputs: LinkInput[]): Promise<void> {
+/** Where the linker looks for `-l` libraries, from the link's arguments. */
+export interface LibrarySearch {
+  libraryDirs: string[];
+  staticLink: boolean;
+}
+
+/**
+ * Writes the link record of `output`: store objects among the inputs in order (members of static
+ * archives included, see archives.ts), the rest untracked.
+ */
+export async function recordLink(ctx: RecordContext, output: string, kind: LinkRecord['kind'], inputs: LinkInput[], search: LibrarySearch): Promise<void> {
   const absolute = resolve(ctx.cwd, output);
   if (!isElfFile(absolute)) {
     ctx.log(`not recording the link of ${output}: not an ELF file`);
@@ -78,23 +100,36 @@ export async function recordLink(ctx: RecordContext, output: string, kind: LinkR
   }
   // Loaded here only: compiles, the common case under make, never need the ELF reader.
   const { readBuildId } = await import('@katana/elf');
+  const archives = await import('./archives.js');
   const buildId = readBuildId(absolute);
   if (buildId === undefined) {
     ctx.log(`not recording the link of ${output}: it has no build-id note`);
     return;
   }
+  let symbols: OutputSymbols | undefined;
+  const membersOf = (archive: string): LinkRecord['objects'] => {
+    symbols ??= archives.outputSymbols(absolute);
+    return archives.linkedArchiveMembers(archive, ctx.store, symbols);
+  };
   const objects: LinkRecord['objects'] = [];
   const untracked: string[] = [];
   for (const input of inputs) {
     if (input.kind === 'compiled') {
       objects.push({ path: resolve(ctx.cwd, input.source), hash: input.hash });
-    } else if (input.kind === 'library') {
-      untracked.push(input.arg);
+      continue;
+    }
+    const path = input.kind === 'library'
+      ? archives.findLibrary(input.arg, search.libraryDirs, search.staticLink, ctx.cwd)
+      : resolve(ctx.cwd, input.path);
+    const what = input.kind === 'library' ? input.arg : path!;
+    if (path !== undefined && isArchiveFile(path)) {
+      const members = membersOf(path);
+      objects.push(...members);
+      if (members.length === 0) untracked.push(what);
     } else {
-      const path = resolve(ctx.cwd, input.path);
-      const hash = isElfFile(path) ? sha256File(path) : undefined;
-      if (hash !== undefined && ctx.store.hasObject(hash)) objects.push({ path, hash });
-      else untracked.push(path);
+      const hash = path !== undefined && isElfFile(path) ? sha256File(path) : undefined;
+      if (hash !== undefined && ctx.store.hasObject(hash)) objects.push({ path: path!, hash });
+      else untracked.push(what);
     }
   }
   ctx.store.writeLink({ buildId, output: absolute, kind, cwd: ctx.cwd, args: ctx.args, objects, untracked });

@@ -20,14 +20,14 @@ export async function applyCommand(argv: string[]): Promise<number> {
   const pid = parsePid(values.pid);
   const timeoutMs = values.timeout === undefined ? undefined : parseSeconds('--timeout', values.timeout);
   const file = positionals[0]!;
-  const [{ readPatchObject, patchObjectId }, { applyPatch }] = await Promise.all([import('@katana/po'), import('@katana/applier')]);
+  const [{ readPatchObject, patchObjectId, demangle }, { applyPatch }] = await Promise.all([import('@katana/po'), import('@katana/applier')]);
   const bytes = readInputFile(file);
   const po = readPatchObject(bytes, basename(file));
   const report = applyPatch({ pid, po, poName: basename(file), id: patchObjectId(bytes), ...(timeoutMs === undefined ? {} : { timeoutMs }) });
   if (values.json) {
     process.stdout.write(`${toJson({ ok: true, patch: file, ...report })}\n`);
   } else {
-    const names = report.functions.map((f) => f.name).join(', ');
+    const names = demangle(report.functions.map((f) => f.name)).join(', ');
     process.stdout.write(
       `katana apply: patched pid ${pid} with ${basename(file)} (patch ${report.id.slice(0, 12)}): ${report.functions.length} function(s) redirected (${names}); ` +
         `${report.threads} thread(s) stopped for ${report.stoppedMicros} µs` +

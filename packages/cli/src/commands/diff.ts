@@ -21,7 +21,7 @@ export async function diffCommand(argv: string[]): Promise<number> {
     json: { type: 'boolean' },
   });
   if (!values.old || !values.new || !values.output) throw new UsageError(`usage: ${diffUsage}`);
-  const [{ diffBuilds }, { ObjectStore, findProjectRoot }, { writePatchObject, readPatchObject, patchObjectId }] = await Promise.all([
+  const [{ diffBuilds }, { ObjectStore, findProjectRoot }, { writePatchObject, readPatchObject, patchObjectId, demangle }] = await Promise.all([
     import('@katana/emitter'),
     import('@katana/cc'),
     import('@katana/po'),
@@ -56,9 +56,11 @@ export async function diffCommand(argv: string[]): Promise<number> {
     const parts = [`${report.changed.length} changed`, `${report.added.length} new function(s)`];
     if (report.newVariables.length) parts.push(`${report.newVariables.length} new variable(s)`);
     process.stdout.write(`katana diff: wrote ${values.output} (${bytes.length} bytes): ${parts.join(', ')} for ${po.targetName} build-id ${po.targetBuildId}${basePatches.length ? `, after patch ${basePatches[basePatches.length - 1]!.slice(0, 12)}` : ''}\n`);
-    for (const f of report.changed) process.stdout.write(`  changed  ${f.name} (${f.file}) ${f.oldSize} -> ${f.newSize} bytes\n`);
-    for (const f of report.added) process.stdout.write(`  new      ${f.name} (${f.file}) ${f.size} bytes\n`);
-    for (const v of report.newVariables) process.stdout.write(`  new var  ${v.name} (${v.file}) ${v.size} bytes\n`);
+    const names = demangle([...report.changed, ...report.added, ...report.newVariables].map((x) => x.name));
+    const name = (): string => names.shift()!;
+    for (const f of report.changed) process.stdout.write(`  changed  ${name()} (${f.file}) ${f.oldSize} -> ${f.newSize} bytes\n`);
+    for (const f of report.added) process.stdout.write(`  new      ${name()} (${f.file}) ${f.size} bytes\n`);
+    for (const v of report.newVariables) process.stdout.write(`  new var  ${name()} (${v.file}) ${v.size} bytes\n`);
   }
   return 0;
 }
