@@ -4,6 +4,7 @@ import { isKatanaError } from '@katana/errors';
 import { applyCommand, applyUsage } from './commands/apply.js';
 import { diffCommand, diffUsage } from './commands/diff.js';
 import { inspectCommand, inspectUsage } from './commands/inspect.js';
+import { watchCommand, watchUsage } from './commands/watch.js';
 import { exitCodeFor, EXIT_USAGE } from './exit-codes.js';
 import { toJson } from './json.js';
 
@@ -11,12 +12,14 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   diff: diffCommand,
   inspect: inspectCommand,
   apply: applyCommand,
+  watch: watchCommand,
 };
 
 const usage = `usage:
   ${diffUsage}
   ${inspectUsage}
   ${applyUsage}
+  ${watchUsage}
 
 exit codes: 0 ok, 1 error, 2 the change cannot be patched, 3 nothing to patch, 64 usage`;
 

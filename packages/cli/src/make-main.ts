@@ -1,7 +1,8 @@
 // `katana-make patch-since REV`: build REV (in a git worktree kept in the object store, so a second
 // run reuses it) and the work tree with the project's own build command under katana-cc, then
 // write one Patch Object per executable or shared library that changed. The store is shared by
-// both builds; -ffile-prefix-map makes unchanged sources give identical objects.
+// both builds; -ffile-prefix-map makes unchanged sources give identical objects. When `katana
+// watch` journaled the work tree's build, each diff compares only the objects it saw change.
 import { existsSync, mkdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { basename, dirname, join, relative, resolve } from 'node:path';
@@ -9,11 +10,12 @@ import { fileURLToPath } from 'node:url';
 import { isKatanaError, KatanaError } from '@katana/errors';
 import { parseCommandArgs } from './args.js';
 import { exitCodeFor } from './exit-codes.js';
+import { journalRestriction } from './journal.js';
 import { toJson } from './json.js';
 import { writeOutputFile } from './read-input.js';
 import { UsageError } from './usage-error.js';
 
-const usage = 'katana-make patch-since REV [--build CMD] [--out DIR] [-C DIR] [--json]';
+const usage = 'katana-make patch-since REV [--build CMD] [--out DIR] [-C DIR] [--no-journal] [--json]';
 const binDir = fileURLToPath(new URL('../../../../node_modules/.bin/', import.meta.url));
 
 class BuildError extends KatanaError {
@@ -32,6 +34,7 @@ async function patchSince(argv: string[]): Promise<number> {
     build: { type: 'string', default: 'make' },
     out: { type: 'string' },
     C: { type: 'string', short: 'C' },
+    'no-journal': { type: 'boolean' },
     json: { type: 'boolean' },
   });
   if (positionals.length !== 1) throw new UsageError(`usage: ${usage}`);
@@ -94,7 +97,8 @@ async function patchSince(argv: string[]): Promise<number> {
     // A relinked output has a new build-id even when no function changed: let the diff decide.
     try {
       const t0 = Date.now();
-      const { po } = diffBuilds({ old: was.path, new: now.path, store: objectStore });
+      const { compareOnly } = values['no-journal'] ? {} : await journalRestriction(objectStore, was.path, now.path, progress);
+      const { po } = diffBuilds({ old: was.path, new: now.path, store: objectStore, ...(compareOnly ? { compareOnly } : {}) });
       const patch = join(out, `${basename(name)}-${sha.slice(0, 12)}-to-worktree.po`);
       writeOutputFile(patch, writePatchObject(po));
       progress(`diffed ${name} in ${((Date.now() - t0) / 1000).toFixed(2)} s: ${patch}`);

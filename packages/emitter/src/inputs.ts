@@ -3,6 +3,8 @@
 // each object's manifest names its source. A folder is walked for .o files instead. Objects are then
 // paired by source (folders: by path relative to the folder); objects only in NEW are entirely new,
 // objects only in OLD are ignored (their functions are no longer called by anything in NEW).
+// With `compareOnly` (a tracker journal), NEW's other objects and the OLD objects with the same
+// bytes are skipped before their manifests or bytes are read.
 import { readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { ElfFile, ET_REL, STT_FILE } from '@katana/elf';
@@ -35,9 +37,14 @@ export interface Inputs {
 }
 
 /** Loads both builds and pairs their objects; `targetPath` is required when `oldPath` is a folder. */
-export function loadInputs(oldPath: string, newPath: string, store: ObjectStore, targetPath?: string): Inputs {
-  const oldObjects = loadBuild(oldPath, store, 'OLD');
-  const newObjects = loadBuild(newPath, store, 'NEW');
+export function loadInputs(oldPath: string, newPath: string, store: ObjectStore, targetPath?: string, compareOnly?: ReadonlySet<string>): Inputs {
+  let skippedHashes: Set<string> | undefined;
+  const newObjects = loadBuild(newPath, store, 'NEW', (o) => {
+    if (!compareOnly || compareOnly.has(o.path)) return true;
+    (skippedHashes ??= new Set()).add(o.hash);
+    return false;
+  });
+  const oldObjects = loadBuild(oldPath, store, 'OLD', (o) => !skippedHashes?.has(o.hash));
   let target: ElfFile;
   if (oldObjects.linked) target = oldObjects.linked;
   else if (targetPath) target = openElf(targetPath, 'target');
@@ -55,7 +62,7 @@ interface LoadedBuild {
   linked?: ElfFile;
 }
 
-function loadBuild(path: string, store: ObjectStore, role: 'OLD' | 'NEW'): LoadedBuild {
+function loadBuild(path: string, store: ObjectStore, role: 'OLD' | 'NEW', wanted: (o: { path: string; hash: string }) => boolean): LoadedBuild {
   let isFolder: boolean;
   try {
     isFolder = statSync(path).isDirectory();
@@ -72,7 +79,7 @@ function loadBuild(path: string, store: ObjectStore, role: 'OLD' | 'NEW'): Loade
   }
   const objects: BuildObject[] = [];
   const seen = new Set<string>();
-  for (const { path: output, hash } of link.objects) {
+  for (const { path: output, hash } of link.objects.filter(wanted)) {
     const manifest = store.readManifest(hash);
     if (!manifest || !store.hasObject(hash)) {
       throw new EmitterError(`object ${output} of ${role} ${path} (sha256 ${hash}) is missing from the store at ${store.dir}`);

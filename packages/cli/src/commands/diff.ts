@@ -1,12 +1,14 @@
 // `katana diff --old OLD --new NEW -o OUT.po`: diff two builds recorded by katana-cc into a Patch
-// Object. Exit 3 when nothing changed, 2 when the change cannot be patched.
+// Object. Exit 3 when nothing changed, 2 when the change cannot be patched. When `katana watch`
+// journaled the build of NEW, only the objects it saw change are compared (journal.ts).
 import { resolve } from 'node:path';
 import { parseCommandArgs } from '../args.js';
+import { journalRestriction } from '../journal.js';
 import { toJson } from '../json.js';
 import { writeOutputFile } from '../read-input.js';
 import { UsageError } from '../usage-error.js';
 
-export const diffUsage = 'katana diff --old OLD --new NEW -o OUT.po [--target OLD_EXE] [--store DIR] [--json]';
+export const diffUsage = 'katana diff --old OLD --new NEW -o OUT.po [--target OLD_EXE] [--store DIR] [--no-journal] [--json]';
 
 /** Runs `katana diff`; returns the exit code. */
 export async function diffCommand(argv: string[]): Promise<number> {
@@ -16,6 +18,7 @@ export async function diffCommand(argv: string[]): Promise<number> {
     output: { type: 'string', short: 'o' },
     target: { type: 'string' },
     store: { type: 'string' },
+    'no-journal': { type: 'boolean' },
     json: { type: 'boolean' },
   });
   if (!values.old || !values.new || !values.output) throw new UsageError(`usage: ${diffUsage}`);
@@ -26,17 +29,22 @@ export async function diffCommand(argv: string[]): Promise<number> {
   ]);
   const cwd = process.cwd();
   const store = values.store ? new ObjectStore(resolve(values.store), findProjectRoot(cwd)) : ObjectStore.locate({ cwd });
+  const say = (line: string) => process.stderr.write(`katana diff: ${line}\n`);
+  const { compareOnly, use } = values['no-journal']
+    ? { compareOnly: undefined, use: { used: false, reason: '--no-journal' } }
+    : await journalRestriction(store, resolve(values.old), resolve(values.new), say);
   const { po, report } = diffBuilds({
     old: resolve(values.old),
     new: resolve(values.new),
     store,
     ...(values.target ? { target: resolve(values.target) } : {}),
+    ...(compareOnly ? { compareOnly } : {}),
   });
   const bytes = writePatchObject(po);
   writeOutputFile(values.output, bytes);
   for (const warning of report.warnings) process.stderr.write(`katana diff: warning: ${warning}\n`);
   if (values.json) {
-    process.stdout.write(`${toJson({ ok: true, output: values.output, bytes: bytes.length, targetBuildId: po.targetBuildId, ...report })}\n`);
+    process.stdout.write(`${toJson({ ok: true, output: values.output, bytes: bytes.length, targetBuildId: po.targetBuildId, journal: use, ...report })}\n`);
   } else {
     const parts = [`${report.changed.length} changed`, `${report.added.length} new function(s)`];
     if (report.newVariables.length) parts.push(`${report.newVariables.length} new variable(s)`);
