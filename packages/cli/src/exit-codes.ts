@@ -9,6 +9,8 @@ export const EXIT_ERROR = 1;
 export const EXIT_UNRECONCILABLE = 2;
 /** The two builds have no difference to patch. */
 export const EXIT_NOTHING_TO_PATCH = 3;
+/** `katana apply --exe PATH`: no running process has PATH as its executable. */
+export const EXIT_NO_PROCESS = 4;
 /** Command-line usage errors (unknown option, missing argument). */
 export const EXIT_USAGE = 64;
 
@@ -22,6 +24,8 @@ export function exitCodeFor(error: unknown): number {
       return EXIT_UNRECONCILABLE;
     case 'E_NOTHING_CHANGED':
       return EXIT_NOTHING_TO_PATCH;
+    case 'E_NO_PROCESS':
+      return EXIT_NO_PROCESS;
     default:
       return EXIT_ERROR;
   }

@@ -21,7 +21,7 @@ const usage = `usage:
   ${applyUsage}
   ${watchUsage}
 
-exit codes: 0 ok, 1 error, 2 the change cannot be patched, 3 nothing to patch, 64 usage`;
+exit codes: 0 ok, 1 error, 2 the change cannot be patched, 3 nothing to patch, 4 no process runs --exe PATH, 64 usage`;
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
