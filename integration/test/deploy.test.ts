@@ -71,7 +71,7 @@ deploy('patches every process of the executable, and reports the one it cannot p
     assert.match(replaced.stderr, /^katana: no running process has .*deployed as its executable \(4 run a replaced earlier file at that path\)$/);
     const skipped = replaced.stdout.trim().split('\n').map((l) => JSON.parse(l) as Line);
     assert.equal(skipped.filter((l) => l.skipped && l.code === 'E_EXE_REPLACED').length, 4);
-    assert.equal(skipped.at(-1), { ok: false, code: 'E_NO_PROCESS', message: skipped.at(-1)!.message });
+    assert.equal(skipped.at(-1), { ok: false, code: 'E_EXE_NOT_RUNNING', message: skipped.at(-1)!.message });
 
     // The example rollout script reads the same lines: skipped processes, and no failure.
     const rollout = await execa(join(repoRoot, 'plugins', 'deploy', 'katana-rollout.sh'), [po, deployed], { env: { KATANA: bin('katana') }, reject: false });

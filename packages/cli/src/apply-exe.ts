@@ -9,10 +9,10 @@ import { EXIT_ERROR, EXIT_OK } from './exit-codes.js';
 import { processesRunning } from './exe-processes.js';
 import { toJson } from './json.js';
 
-/** No process runs the file: nothing was patched (exit 4, code E_NO_PROCESS). */
+/** No process runs the file: nothing was patched (exit 4, code E_EXE_NOT_RUNNING). */
 export class NoProcessError extends KatanaError {
   constructor(path: string, replaced: number) {
-    super('E_NO_PROCESS', `no running process has ${path} as its executable${replaced ? ` (${replaced} run a replaced earlier file at that path)` : ''}`);
+    super('E_EXE_NOT_RUNNING', `no running process has ${path} as its executable${replaced ? ` (${replaced} run a replaced earlier file at that path)` : ''}`);
   }
 }
 

@@ -24,7 +24,7 @@ export function exitCodeFor(error: unknown): number {
       return EXIT_UNRECONCILABLE;
     case 'E_NOTHING_CHANGED':
       return EXIT_NOTHING_TO_PATCH;
-    case 'E_NO_PROCESS':
+    case 'E_EXE_NOT_RUNNING':
       return EXIT_NO_PROCESS;
     default:
       return EXIT_ERROR;
