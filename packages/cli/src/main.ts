@@ -3,6 +3,7 @@
 import { isKatanaError } from '@katana/errors';
 import { applyCommand, applyUsage } from './commands/apply.js';
 import { diffCommand, diffUsage } from './commands/diff.js';
+import { hookCommand, hookUsage } from './commands/hook.js';
 import { inspectCommand, inspectUsage } from './commands/inspect.js';
 import { watchCommand, watchUsage } from './commands/watch.js';
 import { exitCodeFor, EXIT_USAGE } from './exit-codes.js';
@@ -13,6 +14,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   inspect: inspectCommand,
   apply: applyCommand,
   watch: watchCommand,
+  hook: hookCommand,
 };
 
 const usage = `usage:
@@ -20,6 +22,7 @@ const usage = `usage:
   ${inspectUsage}
   ${applyUsage}
   ${watchUsage}
+  ${hookUsage}
 
 exit codes: 0 ok, 1 error, 2 the change cannot be patched, 3 nothing to patch, 4 no process runs --exe PATH, 64 usage`;
 
