@@ -76,6 +76,7 @@ for (let run = 0; run < runs; run++) {
   }
 }
 watcher.kill('SIGINT');
+await new Promise((r) => watcher.once('exit', r)); // it writes its journal a last time
 const same = readFileSync(join(work, 'journal.po')).equals(readFileSync(join(work, 'full.po')));
 const fmt = (xs) => `${median(xs).toFixed(0)} ms (${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)})`;
 console.log(`full build ${fullBuild.toFixed(1)} s, rebuild of 3 sources ${rebuild.toFixed(1)} s; ${changed} functions changed; same PO bytes: ${same}`);
