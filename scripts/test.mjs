@@ -9,7 +9,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const only = process.argv.slice(2);
 const workspaces = [
   'packages/errors', 'packages/elf', 'packages/dwarf', 'packages/po', 'packages/cc', 'native',
-  'packages/emitter', 'packages/applier', 'packages/cli', 'integration',
+  'packages/tracker', 'packages/emitter', 'packages/applier', 'packages/cli', 'integration',
 ];
 
 function testFiles(dir) {

@@ -13,6 +13,8 @@ export const EXIT_NOTHING_TO_PATCH = 3;
 export const EXIT_ALREADY_APPLIED = 4;
 /** `katana check` and `katana apply`: the patch cannot be applied at this moment (for apply: not within --timeout) (a thread is in or returning into unsafe code). */
 export const EXIT_BLOCKED = 5;
+/** `katana apply --exe PATH`: no running process has PATH as its executable. */
+export const EXIT_NO_PROCESS = 6;
 /** Command-line usage errors (unknown option, missing argument). */
 export const EXIT_USAGE = 64;
 
@@ -30,6 +32,8 @@ export function exitCodeFor(error: unknown): number {
       return EXIT_ALREADY_APPLIED;
     case 'E_UNSAFE':
       return EXIT_BLOCKED;
+    case 'E_EXE_NOT_RUNNING':
+      return EXIT_NO_PROCESS;
     default:
       return EXIT_ERROR;
   }

@@ -4,8 +4,10 @@ import { isKatanaError } from '@katana/errors';
 import { applyCommand, applyUsage } from './commands/apply.js';
 import { checkCommand, checkUsage } from './commands/check.js';
 import { diffCommand, diffUsage } from './commands/diff.js';
+import { hookCommand, hookUsage } from './commands/hook.js';
 import { inspectCommand, inspectUsage } from './commands/inspect.js';
 import { listCommand, listUsage } from './commands/list.js';
+import { watchCommand, watchUsage } from './commands/watch.js';
 import { exitCodeFor, EXIT_USAGE } from './exit-codes.js';
 import { toJson } from './json.js';
 
@@ -15,6 +17,8 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   apply: applyCommand,
   list: listCommand,
   check: checkCommand,
+  watch: watchCommand,
+  hook: hookCommand,
 };
 
 const usage = `usage:
@@ -23,9 +27,11 @@ const usage = `usage:
   ${applyUsage}
   ${listUsage}
   ${checkUsage}
+  ${watchUsage}
+  ${hookUsage}
 
 exit codes: 0 ok, 1 error, 2 the change cannot be patched, 3 nothing to patch, 4 already applied,
-  5 blocked: a thread is in code the patch replaces (apply: for all of --timeout), 64 usage`;
+  5 blocked: a thread is in code the patch replaces (apply: for all of --timeout), 6 no process runs --exe PATH, 64 usage`;
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

@@ -2,7 +2,11 @@
 // relative to the end of the instruction holding it, not to the relocation site: in
 // `cmpb $0x0, .LC0(%rip)` (80 3d <disp32> 00) the displacement is followed by a 1-byte immediate, so
 // the referenced offset is addend + 5, not addend + 4. Decoding finds that end.
-import { Decoder, DecoderOptions, Instruction } from 'iced-x86';
+import { createRequire } from 'node:module';
+
+// Loaded with require, not import: an ESM import of this 0.9 MB CommonJS file first runs Node's
+// cjs-module-lexer over it to find its exports, which cost ~350 ms of every `katana diff` here.
+const { Decoder, DecoderOptions, Instruction } = createRequire(import.meta.url)('iced-x86') as typeof import('iced-x86');
 
 /** The instructions of one function: where each starts and ends. */
 export class InstructionMap {

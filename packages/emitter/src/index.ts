@@ -30,12 +30,18 @@ export interface DiffOptions {
   store?: ObjectStore;
   /** Ids of the patches the running target will already have, oldest first (default: none). */
   basePatches?: string[];
+  /**
+   * NEW's objects to compare (paths as NEW's link record has them), when something vouches that
+   * every other object of NEW is byte-identical to one of OLD (a tracker journal): those are not
+   * read at all. Only for linked builds.
+   */
+  compareOnly?: ReadonlySet<string>;
 }
 
 /** Diffs OLD against NEW and returns the Patch Object turning a running OLD into NEW, with a report. */
 export function diffBuilds(options: DiffOptions): { po: PatchObject; report: DiffReport } {
   const store = options.store ?? ObjectStore.locate({ cwd: process.cwd() });
-  const inputs = loadInputs(options.old, options.new, store, options.target);
+  const inputs = loadInputs(options.old, options.new, store, options.target, options.compareOnly);
   const diffs = mark(inputs.pairs);
   if (!diffs.some((d) => d.functions.length > 0)) throw new NothingToPatchError();
   const report: DiffReport = { changed: [], added: [], newVariables: [], externals: [], warnings: [] };

@@ -3,10 +3,12 @@
 // each object's manifest names its source. A folder is walked for .o files instead. Objects are then
 // paired by source (folders: by path relative to the folder); objects only in NEW are entirely new,
 // objects only in OLD are ignored (their functions are no longer called by anything in NEW).
+// With `compareOnly` (a tracker journal), NEW's other objects and the OLD objects with the same
+// bytes are skipped before their manifests or bytes are read.
 import { readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { ElfFile, ET_REL, STT_FILE } from '@katana/elf';
-import type { ObjectStore } from '@katana/cc';
+import type { LinkRecord, ObjectStore } from '@katana/cc';
 import { EmitterError } from './errors.js';
 
 /** One object file of a build. */
@@ -35,34 +37,39 @@ export interface Inputs {
 }
 
 /** Loads both builds and pairs their objects; `targetPath` is required when `oldPath` is a folder. */
-export function loadInputs(oldPath: string, newPath: string, store: ObjectStore, targetPath?: string): Inputs {
-  const oldObjects = loadBuild(oldPath, store, 'OLD');
-  const newObjects = loadBuild(newPath, store, 'NEW');
+export function loadInputs(oldPath: string, newPath: string, store: ObjectStore, targetPath?: string, compareOnly?: ReadonlySet<string>): Inputs {
+  const oldBuild = openBuild(oldPath, store, 'OLD');
+  const newBuild = openBuild(newPath, store, 'NEW');
+  // NEW objects outside compareOnly are vouched byte-identical to an OLD object: skip both.
+  const skipped = new Set(compareOnly ? (newBuild.link?.objects ?? []).filter((o) => !compareOnly.has(o.path)).map((o) => o.hash) : []);
+  const oldObjects = loadObjects(oldBuild, store, 'OLD', (o) => !skipped.has(o.hash));
+  const newObjects = loadObjects(newBuild, store, 'NEW', (o) => !compareOnly || compareOnly.has(o.path));
   let target: ElfFile;
-  if (oldObjects.linked) target = oldObjects.linked;
+  if (oldBuild.linked) target = oldBuild.linked;
   else if (targetPath) target = openElf(targetPath, 'target');
   else throw new EmitterError(`OLD ${oldPath} is a folder of objects: the old executable is needed too (target)`);
   const targetBuildId = target.buildId();
   if (!targetBuildId) throw new EmitterError(`target ${target.path ?? oldPath} has no build-id (link with -Wl,--build-id)`);
-  const oldByKey = new Map(oldObjects.objects.map((o) => [o.key, o]));
-  const pairs = newObjects.objects.map((n) => ({ old: oldByKey.get(n.key), new: n }));
+  const oldByKey = new Map(oldObjects.map((o) => [o.key, o]));
+  const pairs = newObjects.map((n) => ({ old: oldByKey.get(n.key), new: n }));
   return { target, targetBuildId, pairs };
 }
 
-interface LoadedBuild {
-  objects: BuildObject[];
-  /** The linked file itself, when the build was given as one. */
+/** A build as given: a folder of objects, or a linked file with its link record. */
+interface OpenedBuild {
+  path: string;
   linked?: ElfFile;
+  link?: LinkRecord;
 }
 
-function loadBuild(path: string, store: ObjectStore, role: 'OLD' | 'NEW'): LoadedBuild {
+function openBuild(path: string, store: ObjectStore, role: 'OLD' | 'NEW'): OpenedBuild {
   let isFolder: boolean;
   try {
     isFolder = statSync(path).isDirectory();
   } catch (cause) {
     throw new EmitterError(`${role} ${path} does not exist`, { cause });
   }
-  if (isFolder) return { objects: objectsInFolder(path, role) };
+  if (isFolder) return { path };
   const linked = openElf(path, role);
   const buildId = linked.buildId();
   if (!buildId) throw new EmitterError(`${role} ${path} has no build-id (it was not linked by katana-cc)`);
@@ -70,12 +77,17 @@ function loadBuild(path: string, store: ObjectStore, role: 'OLD' | 'NEW'): Loade
   if (!link) {
     throw new EmitterError(`${role} was not linked by katana-cc (build-id ${buildId} not in the store at ${store.dir})`);
   }
+  return { path, linked, link };
+}
+
+function loadObjects(build: OpenedBuild, store: ObjectStore, role: 'OLD' | 'NEW', wanted: (o: { path: string; hash: string }) => boolean): BuildObject[] {
+  if (!build.link) return objectsInFolder(build.path, role);
   const objects: BuildObject[] = [];
   const seen = new Set<string>();
-  for (const { path: output, hash } of link.objects) {
+  for (const { path: output, hash } of build.link.objects.filter(wanted)) {
     const manifest = store.readManifest(hash);
     if (!manifest || !store.hasObject(hash)) {
-      throw new EmitterError(`object ${output} of ${role} ${path} (sha256 ${hash}) is missing from the store at ${store.dir}`);
+      throw new EmitterError(`object ${output} of ${role} ${build.path} (sha256 ${hash}) is missing from the store at ${store.dir}`);
     }
     // The same source compiled twice into one link (two flavours of one file) keeps both apart.
     const key = seen.has(manifest.source) ? `${manifest.source}@${basename(manifest.output)}` : manifest.source;
@@ -83,7 +95,7 @@ function loadBuild(path: string, store: ObjectStore, role: 'OLD' | 'NEW'): Loade
     const objectPath = store.objectPath(hash);
     objects.push({ key, file: manifest.source, path: objectPath, elf: openElf(objectPath, `${role} object`) });
   }
-  return { objects, linked };
+  return objects;
 }
 
 function objectsInFolder(root: string, role: 'OLD' | 'NEW'): BuildObject[] {

@@ -1,29 +1,35 @@
 // `katana apply --pid PID PO`: hot-patch a running process. On any failure the target is left as
 // it was (the applier undoes every write) and the error is one line with a non-zero exit. The
 // patch's id is the sha256 of the PO file; the same file again exits 4 (already applied).
+// `--exe PATH` instead patches every process running the file PATH (apply-exe.ts).
 import { basename } from 'node:path';
+import { applyToExecutable } from '../apply-exe.js';
 import { parseCommandArgs, parsePid, parseSeconds } from '../args.js';
 import { toJson } from '../json.js';
 import { readInputFile } from '../read-input.js';
 import { UsageError } from '../usage-error.js';
 
-export const applyUsage = 'katana apply --pid PID PO [--timeout SECONDS] [--json]';
+export const applyUsage = 'katana apply (--pid PID | --exe PATH) PO [--timeout SECONDS] [--json]';
 
 /** Runs `katana apply`; returns the exit code. */
 export async function applyCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('apply', argv, {
     pid: { type: 'string' },
+    exe: { type: 'string' },
     timeout: { type: 'string' },
     json: { type: 'boolean' },
   });
   if (positionals.length !== 1) throw new UsageError(`usage: ${applyUsage}`);
-  const pid = parsePid(values.pid);
+  if (values.exe !== undefined && values.pid !== undefined) throw new UsageError('give --pid PID or --exe PATH, not both');
+  const pid = values.exe === undefined ? parsePid(values.pid) : undefined;
   const timeoutMs = values.timeout === undefined ? undefined : parseSeconds('--timeout', values.timeout);
   const file = positionals[0]!;
   const [{ readPatchObject, patchObjectId, demangle }, { applyPatch }] = await Promise.all([import('@katana/po'), import('@katana/applier')]);
   const bytes = readInputFile(file);
   const po = readPatchObject(bytes, basename(file));
-  const report = applyPatch({ pid, po, poName: basename(file), id: patchObjectId(bytes), ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+  const id = patchObjectId(bytes);
+  if (pid === undefined) return applyToExecutable(values.exe!, po, id, file, timeoutMs);
+  const report = applyPatch({ pid, po, poName: basename(file), id, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
   if (values.json) {
     process.stdout.write(`${toJson({ ok: true, patch: file, ...report })}\n`);
   } else {

@@ -1,13 +1,15 @@
 // `katana diff --old OLD --new NEW -o OUT.po`: diff two builds recorded by katana-cc into a Patch
 // Object. Exit 3 when nothing changed, 2 when the change cannot be patched. `--after PREV.po` makes
-// a patch for a process that already has PREV (and PREV's own base) applied.
+// a patch for a process that already has PREV (and PREV's own base) applied. When `katana watch`
+// journaled the build of NEW, only the objects it saw change are compared (journal.ts).
 import { basename, resolve } from 'node:path';
 import { parseCommandArgs } from '../args.js';
+import { journalRestriction } from '../journal.js';
 import { toJson } from '../json.js';
 import { InputError, readInputFile, writeOutputFile } from '../read-input.js';
 import { UsageError } from '../usage-error.js';
 
-export const diffUsage = 'katana diff --old OLD --new NEW -o OUT.po [--after PREV.po] [--target OLD_EXE] [--store DIR] [--json]';
+export const diffUsage = 'katana diff --old OLD --new NEW -o OUT.po [--after PREV.po] [--target OLD_EXE] [--store DIR] [--no-journal] [--json]';
 
 /** Runs `katana diff`; returns the exit code. */
 export async function diffCommand(argv: string[]): Promise<number> {
@@ -18,6 +20,7 @@ export async function diffCommand(argv: string[]): Promise<number> {
     target: { type: 'string' },
     store: { type: 'string' },
     after: { type: 'string' },
+    'no-journal': { type: 'boolean' },
     json: { type: 'boolean' },
   });
   if (!values.old || !values.new || !values.output) throw new UsageError(`usage: ${diffUsage}`);
@@ -37,12 +40,17 @@ export async function diffCommand(argv: string[]): Promise<number> {
   }
   const cwd = process.cwd();
   const store = values.store ? new ObjectStore(resolve(values.store), findProjectRoot(cwd)) : ObjectStore.locate({ cwd });
+  const say = (line: string) => process.stderr.write(`katana diff: ${line}\n`);
+  const { compareOnly, use } = values['no-journal']
+    ? { compareOnly: undefined, use: { used: false, reason: '--no-journal' } }
+    : await journalRestriction(store, resolve(values.old), resolve(values.new), say);
   const { po, report } = diffBuilds({
     old: resolve(values.old),
     new: resolve(values.new),
     store,
     ...(values.target ? { target: resolve(values.target) } : {}),
     basePatches,
+    ...(compareOnly ? { compareOnly } : {}),
   });
   if (previous && previous.buildId !== po.targetBuildId) {
     throw new InputError(`${previous.name} is for build-id ${previous.buildId}, but this patch is for build-id ${po.targetBuildId}; --after needs a patch of the same program`);
@@ -51,7 +59,7 @@ export async function diffCommand(argv: string[]): Promise<number> {
   writeOutputFile(values.output, bytes);
   for (const warning of report.warnings) process.stderr.write(`katana diff: warning: ${warning}\n`);
   if (values.json) {
-    process.stdout.write(`${toJson({ ok: true, output: values.output, bytes: bytes.length, id: patchObjectId(bytes), targetBuildId: po.targetBuildId, basePatches, ...report })}\n`);
+    process.stdout.write(`${toJson({ ok: true, output: values.output, bytes: bytes.length, id: patchObjectId(bytes), targetBuildId: po.targetBuildId, basePatches, journal: use, ...report })}\n`);
   } else {
     const parts = [`${report.changed.length} changed`, `${report.added.length} new function(s)`];
     if (report.newVariables.length) parts.push(`${report.newVariables.length} new variable(s)`);
