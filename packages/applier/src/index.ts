@@ -7,7 +7,7 @@ export {
 export {
   REGISTRY_NAME, REGISTRY_MAGIC, REGISTRY_VERSION, REGISTRY_HEADER_SIZE, REGISTRY_COMMIT_OFFSET, encodeRegistryHeader,
   encodeRegistryCommit, encodeRegistryEntry, decodeRegistry, decodeRegistryHeader, hasRegistryMagic, type RegistryHeader,
-  type RegistryEntry, type RegisteredFunction, type RegisteredCfi,
+  type RegistryEntry, type RegisteredFunction, type RegisteredSymbol, type RegisteredCfi,
 } from './registry-format.js';
 export { readRegistry, findRegistry, readPatchCfi, isRegistryMapping, type Registry, type RegistryRegion, type PatchCfi } from './registry-read.js';
 export { checkBase } from './base.js';

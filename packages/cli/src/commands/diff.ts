@@ -1,7 +1,11 @@
 // `katana diff --old OLD --new NEW -o OUT.po`: diff two builds recorded by katana-cc into a Patch
 // Object. Exit 3 when nothing changed, 2 when the change cannot be patched. `--after PREV.po` makes
-// a patch for a process that already has PREV (and PREV's own base) applied.
+// a patch for a process that already has PREV (and PREV's own base) applied. OLD may then be the
+// build PREV turned the program into (v2, for a v2 → v3 patch): the running executable (v1, PREV's
+// build-id) is `--target`, or else the file the object store recorded for that build-id.
+import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
+import type { ObjectStore } from '@katana/cc';
 import { parseCommandArgs } from '../args.js';
 import { toJson } from '../json.js';
 import { InputError, readInputFile, writeOutputFile } from '../read-input.js';
@@ -37,11 +41,12 @@ export async function diffCommand(argv: string[]): Promise<number> {
   }
   const cwd = process.cwd();
   const store = values.store ? new ObjectStore(resolve(values.store), findProjectRoot(cwd)) : ObjectStore.locate({ cwd });
+  const target = values.target ? resolve(values.target) : previous && (await originalExecutable(previous, resolve(values.old), store));
   const { po, report } = diffBuilds({
     old: resolve(values.old),
     new: resolve(values.new),
     store,
-    ...(values.target ? { target: resolve(values.target) } : {}),
+    ...(target ? { target } : {}),
     basePatches,
   });
   if (previous && previous.buildId !== po.targetBuildId) {
@@ -61,4 +66,23 @@ export async function diffCommand(argv: string[]): Promise<number> {
     for (const v of report.newVariables) process.stdout.write(`  new var  ${v.name} (${v.file}) ${v.size} bytes\n`);
   }
   return 0;
+}
+
+/**
+ * The executable a patch made --after PREV goes into: OLD itself when it has PREV's build-id, else
+ * the file the object store recorded for that build-id (undefined: OLD, and the build-id check refuses).
+ */
+async function originalExecutable(previous: { name: string; buildId: string }, old: string, store: ObjectStore): Promise<string | undefined> {
+  const { ElfFile } = await import('@katana/elf');
+  const buildIdOf = (path: string): string | undefined => {
+    try {
+      return ElfFile.open(path).buildId();
+    } catch {
+      return undefined; // a folder of objects, or not an ELF file: diffBuilds says so
+    }
+  };
+  if (buildIdOf(old) === previous.buildId) return undefined;
+  const output = store.readLink(previous.buildId)?.output;
+  if (output !== undefined && existsSync(output) && buildIdOf(output) === previous.buildId) return output;
+  throw new InputError(`${previous.name} is for build-id ${previous.buildId}, and no file with that build-id is known; name the running executable with --target`);
 }
