@@ -15,14 +15,14 @@
 import { patchObjectId, writePatchObject, type PatchObject } from '@katana/po';
 import { ProcessMemory } from '@katana/ptrace';
 import { checkBase } from './base.js';
-import { ApplierError, BuildIdMismatchError, type UnsafeStateError } from './errors.js';
+import { BuildIdMismatchError, type UnsafeStateError } from './errors.js';
 import { areaRequest, mapNear } from './map.js';
 import { explainOsError } from './os-errors.js';
 import { planArea, type PatchPlan } from './plan.js';
 import { withHighPriority } from './priority.js';
-import { readMaps, readProcess } from './process.js';
+import { readProcess } from './process.js';
 import { encodeRegistryEntry, type RegistryEntry } from './registry-format.js';
-import { findRegistry, type Registry } from './registry-read.js';
+import { assertRegistryUnchanged, findRegistry } from './registry-read.js';
 import { commitRegistry, createRegistryRegion, placeRegistryEntry, writeRegistryEntry } from './registry-write.js';
 import { relocate, symbolAddress } from './relocate.js';
 import { remoteMunmap } from './remote-syscall.js';
@@ -201,18 +201,6 @@ function registryEntry(id: string, name: string, base: bigint, plan: PatchPlan, 
     functions,
     symbols: patchSymbols(po, plan, base),
   };
-}
-
-/**
- * Re-reads the registry once every thread is seized: from then on no other katana can attach, so a
- * registry still equal to the one checked in phase 1 stays so until we commit.
- */
-function assertRegistryUnchanged(pid: number, memory: ProcessMemory, before: Registry | undefined, poName: string): void {
-  const now = findRegistry(pid, memory, readMaps(pid));
-  const key = (r: Registry | undefined) => (r === undefined ? '' : `${r.region.start} ${r.region.header.generation} ${r.region.header.count} ${r.region.header.used}`);
-  if (key(now) !== key(before)) {
-    throw new ApplierError(`the patch registry of pid ${pid} changed while ${poName} was being prepared (another katana at work?); try again`, undefined, 'E_REGISTRY_CHANGED');
-  }
 }
 
 /** The safety verdict of the first thread in unsafe code, or undefined when all are safe. */

@@ -5,6 +5,7 @@ import { applyCommand, applyUsage } from './commands/apply.js';
 import { diffCommand, diffUsage } from './commands/diff.js';
 import { inspectCommand, inspectUsage } from './commands/inspect.js';
 import { listCommand, listUsage } from './commands/list.js';
+import { rollbackCommand, rollbackUsage } from './commands/rollback.js';
 import { exitCodeFor, EXIT_USAGE } from './exit-codes.js';
 import { toJson } from './json.js';
 
@@ -13,6 +14,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   inspect: inspectCommand,
   apply: applyCommand,
   list: listCommand,
+  rollback: rollbackCommand,
 };
 
 const usage = `usage:
@@ -20,8 +22,9 @@ const usage = `usage:
   ${inspectUsage}
   ${applyUsage}
   ${listUsage}
+  ${rollbackUsage}
 
-exit codes: 0 ok, 1 error, 2 the change cannot be patched, 3 nothing to patch, 4 already applied, 64 usage`;
+exit codes: 0 ok, 1 error, 2 the change cannot be patched, 3 nothing to patch (or to roll back), 4 already applied, 64 usage`;
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
