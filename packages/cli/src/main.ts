@@ -2,6 +2,7 @@
 // one line on stderr and an exit code (exit-codes.ts); a stack trace only with KATANA_DEBUG=1.
 import { isKatanaError } from '@katana/errors';
 import { applyCommand, applyUsage } from './commands/apply.js';
+import { composeCommand, composeUsage } from './commands/compose.js';
 import { diffCommand, diffUsage } from './commands/diff.js';
 import { inspectCommand, inspectUsage } from './commands/inspect.js';
 import { listCommand, listUsage } from './commands/list.js';
@@ -15,6 +16,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   apply: applyCommand,
   list: listCommand,
   rollback: rollbackCommand,
+  compose: composeCommand,
 };
 
 const usage = `usage:
@@ -23,6 +25,7 @@ const usage = `usage:
   ${applyUsage}
   ${listUsage}
   ${rollbackUsage}
+  ${composeUsage}
 
 exit codes: 0 ok, 1 error, 2 the change cannot be patched, 3 nothing to patch (or to roll back), 4 already applied, 64 usage`;
 
