@@ -15,18 +15,19 @@
 import { patchObjectId, writePatchObject, type PatchObject } from '@katana/po';
 import { ProcessMemory } from '@katana/ptrace';
 import { checkBase } from './base.js';
-import { ApplierError, BuildIdMismatchError, type UnsafeStateError } from './errors.js';
+import { BuildIdMismatchError, type UnsafeStateError } from './errors.js';
 import { areaRequest, mapNear } from './map.js';
 import { explainOsError } from './os-errors.js';
 import { planArea, type PatchPlan } from './plan.js';
 import { withHighPriority } from './priority.js';
-import { readMaps, readProcess } from './process.js';
+import { readProcess } from './process.js';
 import { encodeRegistryEntry, type RegistryEntry } from './registry-format.js';
-import { findRegistry, patchCfiOf, type Registry } from './registry-read.js';
+import { assertRegistryUnchanged, findRegistry, patchCfiOf } from './registry-read.js';
 import { commitRegistry, createRegistryRegion, placeRegistryEntry, writeRegistryEntry } from './registry-write.js';
 import { relocate, symbolAddress } from './relocate.js';
 import { remoteMunmap } from './remote-syscall.js';
 import { SafetyCheck, unsafeRanges } from './safety.js';
+import { patchSymbols, stackedSites } from './stack.js';
 import { resolveSymbols } from './symbols.js';
 import { ThreadGroup } from './threads.js';
 import { UndoLog } from './undo.js';
@@ -93,14 +94,19 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
     const registry = findRegistry(pid, memory, model.maps);
     checkBase(pid, poName, id, po.basePatches ?? [], registry);
     const bias = model.exe.bias;
-    const resolved = resolveSymbols(model, po, memory);
+    // Stacking (stack.ts): symbols resolve to the newest patch's definitions first, and the copies
+    // earlier patches made of a function this one replaces get trampolines too.
+    const applied = registry?.entries ?? [];
+    const resolved = resolveSymbols(model, po, memory, applied);
     const plan = planArea(po, resolved);
-    const sites = trampolineSites(po, bias);
+    const ownSites = trampolineSites(po, bias);
+    const stacked = stackedSites(ownSites, applied);
+    const sites = [...ownSites, ...stacked.sites];
     // The entry's size depends only on names and counts: known now, so phase 2 can map a region for it.
-    const draft = registryEntry(id, poName, 0n, plan, sites.map((s) => ({ name: s.name, address: s.site, to: 0n, original: new Uint8Array(5) })));
+    const draft = registryEntry(id, poName, 0n, plan, po, sites.map((s) => ({ name: s.name, address: s.site, to: 0n, original: new Uint8Array(5) })));
     const placement = placeRegistryEntry(registry, encodeRegistryEntry(draft).length);
     const request = areaRequest(po, plan, resolved, sites);
-    const safety = new SafetyCheck(unsafeRanges(po, bias), memory, model, patchCfiOf(registry, memory));
+    const safety = new SafetyCheck([...unsafeRanges(po, bias), ...stacked.unsafe], memory, model, patchCfiOf(registry, memory));
 
     // Phase 2: seize, and map the area in one briefly stopped thread.
     const group = ThreadGroup.seize(pid);
@@ -129,7 +135,7 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
       writeBody(memory, base, relocate(input));
       const functions = sites.map((s) => ({ name: s.name, from: s.site, to: symbolAddress(input, s.symbol) }));
       const trampolines = functions.map((f) => prepareTrampoline(memory, f.from, f.to));
-      const entry = registryEntry(id, poName, base, plan, functions.map((f, i) => ({ name: f.name, address: f.from, to: f.to, original: trampolines[i]!.old })));
+      const entry = registryEntry(id, poName, base, plan, po, functions.map((f, i) => ({ name: f.name, address: f.from, to: f.to, original: trampolines[i]!.old })));
       const commit = writeRegistryEntry(pid, memory, undo, registry, placement, fresh, encodeRegistryEntry(entry));
 
       // Phase 4: the stop window. While a thread is in unsafe code, let the target run a few ms
@@ -178,7 +184,7 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
 }
 
 /** The registry entry of this apply, for an area at `base` (0n while only its size matters). */
-function registryEntry(id: string, name: string, base: bigint, plan: PatchPlan, functions: RegistryEntry['functions']): RegistryEntry {
+function registryEntry(id: string, name: string, base: bigint, plan: PatchPlan, po: PatchObject, functions: RegistryEntry['functions']): RegistryEntry {
   const { text, ehFrame } = plan.sections;
   const start = base + BigInt(text.offset);
   return {
@@ -191,19 +197,8 @@ function registryEntry(id: string, name: string, base: bigint, plan: PatchPlan, 
       ? {}
       : { cfi: { start, end: start + BigInt(text.size), ehFrameAddress: base + BigInt(ehFrame.offset), ehFrameSize: ehFrame.size } }),
     functions,
+    symbols: patchSymbols(po, plan, base),
   };
-}
-
-/**
- * Re-reads the registry once every thread is seized: from then on no other katana can attach, so a
- * registry still equal to the one checked in phase 1 stays so until we commit.
- */
-function assertRegistryUnchanged(pid: number, memory: ProcessMemory, before: Registry | undefined, poName: string): void {
-  const now = findRegistry(pid, memory, readMaps(pid));
-  const key = (r: Registry | undefined) => (r === undefined ? '' : `${r.region.start} ${r.region.header.generation} ${r.region.header.count} ${r.region.header.used}`);
-  if (key(now) !== key(before)) {
-    throw new ApplierError(`the patch registry of pid ${pid} changed while ${poName} was being prepared (another katana at work?); try again`, undefined, 'E_REGISTRY_CHANGED');
-  }
 }
 
 /** The safety verdict of the first thread in unsafe code, or undefined when all are safe. */

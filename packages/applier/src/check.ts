@@ -12,8 +12,10 @@ import { explainOsError } from './os-errors.js';
 import { readProcess } from './process.js';
 import { findRegistry, patchCfiOf } from './registry-read.js';
 import { SafetyCheck, unsafeRanges, type UnsafeThread } from './safety.js';
+import { stackedSites } from './stack.js';
 import { resolveSymbols } from './symbols.js';
 import { ThreadGroup } from './threads.js';
+import { trampolineSites } from './write.js';
 
 /** What to check. */
 export interface CheckOptions {
@@ -54,8 +56,10 @@ export function checkPatch(options: CheckOptions): CheckReport {
   try {
     const registry = findRegistry(pid, memory, model.maps);
     checkBase(pid, options.poName ?? 'the patch', options.id, po.basePatches ?? [], registry);
-    resolveSymbols(model, po, memory);
-    const safety = new SafetyCheck(unsafeRanges(po, model.exe.bias), memory, model, patchCfiOf(registry, memory));
+    resolveSymbols(model, po, memory, registry?.entries ?? []);
+    // As apply: earlier patches' copies of a function this one replaces are unsafe too (stack.ts).
+    const stacked = stackedSites(trampolineSites(po, model.exe.bias), registry?.entries ?? []);
+    const safety = new SafetyCheck([...unsafeRanges(po, model.exe.bias), ...stacked.unsafe], memory, model, patchCfiOf(registry, memory));
     const group = ThreadGroup.seize(pid);
     const blocking: UnsafeThread[] = [];
     try {

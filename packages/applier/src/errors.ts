@@ -145,6 +145,31 @@ export class BaseMismatchError extends ApplierError {
   }
 }
 
+/** `katana rollback` found no patch to roll back in the process. */
+export class NothingAppliedError extends ApplierError {
+  constructor(readonly pid: number) {
+    super(`pid ${pid} has no patches applied; there is nothing to roll back`, undefined, 'E_NOTHING_APPLIED');
+  }
+}
+
+/** A patch named for rollback is not in the process's registry (or the name fits several). */
+export class UnknownPatchError extends ApplierError {
+  constructor(readonly pid: number, readonly patch: string, detail: string) {
+    super(`pid ${pid} has no applied patch ${patch}: ${detail}`, undefined, 'E_UNKNOWN_PATCH');
+  }
+}
+
+/** A patch named for rollback has patches applied above it that were not named too. */
+export class PatchUnderOthersError extends ApplierError {
+  constructor(readonly pid: number, readonly patch: string, readonly above: string[]) {
+    super(
+      `patch ${patch} of pid ${pid} is under ${above.join(', ')}; roll ${above.length === 1 ? 'it' : 'them'} back with it (name ${above.length === 1 ? 'it' : 'them all'}, or --all)`,
+      undefined,
+      'E_PATCH_UNDER',
+    );
+  }
+}
+
 /** The in-target patch registry cannot be decoded (corrupt, or written by a newer katana). */
 export class RegistryFormatError extends ApplierError {
   constructor(readonly where: string, detail: string) {

@@ -1,14 +1,18 @@
 // @katana/applier: applies a Patch Object to a running x86-64 Linux process through ptrace.
 export { applyPatch, type ApplyOptions, type ApplyReport } from './apply.js';
 export { checkPatch, type CheckOptions, type CheckReport } from './check.js';
+export { rollbackPatches, type RollbackOptions, type RollbackReport } from './rollback.js';
+export { selectRollback, patchLabel, type RollbackRequest } from './rollback-select.js';
+export { patchSymbols, definedByPatches, stackedSites, type StackedSites } from './stack.js';
 export {
   ApplierError, NoSuchProcessError, PermissionError, BuildIdMismatchError, UnsafeStateError, UnresolvedSymbolError,
-  PatchAreaError, RelocationError, AlreadyAppliedError, BaseMismatchError, RegistryFormatError,
+  PatchAreaError, RelocationError, AlreadyAppliedError, BaseMismatchError, RegistryFormatError, NothingAppliedError,
+  UnknownPatchError, PatchUnderOthersError,
 } from './errors.js';
 export {
   REGISTRY_NAME, REGISTRY_MAGIC, REGISTRY_VERSION, REGISTRY_HEADER_SIZE, REGISTRY_COMMIT_OFFSET, encodeRegistryHeader,
   encodeRegistryCommit, encodeRegistryEntry, decodeRegistry, decodeRegistryHeader, hasRegistryMagic, type RegistryHeader,
-  type RegistryEntry, type RegisteredFunction, type RegisteredCfi,
+  type RegistryEntry, type RegisteredFunction, type RegisteredSymbol, type RegisteredCfi,
 } from './registry-format.js';
 export { readRegistry, findRegistry, readPatchCfi, isRegistryMapping, type Registry, type RegistryRegion, type PatchCfi } from './registry-read.js';
 export { checkBase } from './base.js';

@@ -3,7 +3,9 @@
 // Only the first `count` entries, ending at byte `used`, are valid: an applier writes a new entry
 // past `used` while the target runs, then commits it with ONE 8-byte write of (count, used) at
 // REGISTRY_COMMIT_OFFSET inside the stop window. Sizes are explicit everywhere (entry size, function
-// record size), so a later version can append fields that this reader skips.
+// and symbol record sizes), so a later version can append fields that this reader skips. Version 2
+// added each patch's symbol table (what it defines, at run-time addresses): later patches resolve
+// their references to the newest definition through it (Katana §5).
 import { RegistryFormatError } from './errors.js';
 
 /** The name given to memfd_create: /proc/PID/maps shows `/memfd:katana-registry (deleted)`. */
@@ -11,12 +13,13 @@ export const REGISTRY_NAME = 'katana-registry';
 /** First 8 bytes of a registry. */
 export const REGISTRY_MAGIC = 'KATANARG';
 /** The registry format this code writes and reads. */
-export const REGISTRY_VERSION = 1;
+export const REGISTRY_VERSION = 2;
 export const REGISTRY_HEADER_SIZE = 64;
 /** Offset of the commit word: u32 count, then u32 used. */
 export const REGISTRY_COMMIT_OFFSET = 24;
-const ENTRY_FIXED_SIZE = 96;
+const ENTRY_FIXED_SIZE = 104;
 const FUNCTION_FIXED_SIZE = 24;
+const SYMBOL_FIXED_SIZE = 24;
 const ID_SIZE = 32;
 
 /** The header of a registry region. */
@@ -45,6 +48,18 @@ export interface RegisteredFunction {
   original: Uint8Array;
 }
 
+/** A function or variable a patch defines, where it is in the process. */
+export interface RegisteredSymbol {
+  name: string;
+  /** Source file (relative to the project root) of a local symbol; absent for globals. */
+  file?: string;
+  kind: 'func' | 'object';
+  bind: 'local' | 'global' | 'weak';
+  /** Run-time address of its definition in the patch area. */
+  address: bigint;
+  size: number;
+}
+
 /** Where a patch's CFI lives in the target and the code it describes. */
 export interface RegisteredCfi {
   /** The code range the FDEs cover: the patch's .text.new at run time. */
@@ -68,7 +83,12 @@ export interface RegistryEntry {
   /** Absent when the patch brought no CFI. */
   cfi?: RegisteredCfi;
   functions: RegisteredFunction[];
+  /** The functions and variables the patch defines (its .text.new, .data.new, .bss.new, .rodata.new). */
+  symbols: RegisteredSymbol[];
 }
+
+const SYMBOL_KINDS = ['func', 'object'] as const;
+const SYMBOL_BINDS = ['local', 'global', 'weak'] as const;
 
 const pad8 = (n: number): number => (n + 7) & ~7;
 
@@ -106,7 +126,14 @@ export function encodeRegistryEntry(e: RegistryEntry): Uint8Array {
     if (f.original.length > 0xff || n.length > 0xffff) throw new RangeError(`function ${f.name} does not fit a registry record`);
     return pad8(FUNCTION_FIXED_SIZE + f.original.length + n.length);
   });
-  const size = pad8(ENTRY_FIXED_SIZE + name.length) + recordSizes.reduce((a, b) => a + b, 0);
+  const symbols = e.symbols.map((sym) => ({ sym, name: utf8.encode(sym.name), file: utf8.encode(sym.file ?? '') }));
+  if (symbols.length > 0xffffffff) throw new RangeError(`registry entry ${e.name} has too many symbols`);
+  const symbolSizes = symbols.map(({ sym, name: n, file }) => {
+    if (n.length > 0xffff || file.length > 0xffff) throw new RangeError(`symbol ${sym.name} does not fit a registry record`);
+    return pad8(SYMBOL_FIXED_SIZE + n.length + file.length);
+  });
+  const sum = (sizes: number[]): number => sizes.reduce((a, b) => a + b, 0);
+  const size = pad8(ENTRY_FIXED_SIZE + name.length) + sum(recordSizes) + sum(symbolSizes);
   const out = new Uint8Array(size);
   const view = new DataView(out.buffer);
   view.setUint32(0, size, true);
@@ -120,6 +147,7 @@ export function encodeRegistryEntry(e: RegistryEntry): Uint8Array {
   view.setBigUint64(72, e.cfi?.end ?? 0n, true);
   view.setBigUint64(80, e.cfi?.ehFrameAddress ?? 0n, true);
   view.setBigUint64(88, BigInt(e.cfi?.ehFrameSize ?? 0), true);
+  view.setUint32(96, symbols.length, true);
   out.set(name, ENTRY_FIXED_SIZE);
   let at = pad8(ENTRY_FIXED_SIZE + name.length);
   functions.forEach(({ f, name: n }, i) => {
@@ -131,6 +159,18 @@ export function encodeRegistryEntry(e: RegistryEntry): Uint8Array {
     out.set(f.original, at + FUNCTION_FIXED_SIZE);
     out.set(n, at + FUNCTION_FIXED_SIZE + f.original.length);
     at += recordSizes[i]!;
+  });
+  symbols.forEach(({ sym, name: n, file }, i) => {
+    view.setBigUint64(at, sym.address, true);
+    view.setUint32(at + 8, sym.size, true);
+    view.setUint32(at + 12, symbolSizes[i]!, true);
+    view.setUint16(at + 16, n.length, true);
+    view.setUint16(at + 18, file.length, true);
+    view.setUint8(at + 20, SYMBOL_KINDS.indexOf(sym.kind));
+    view.setUint8(at + 21, SYMBOL_BINDS.indexOf(sym.bind));
+    out.set(n, at + SYMBOL_FIXED_SIZE);
+    out.set(file, at + SYMBOL_FIXED_SIZE + n.length);
+    at += symbolSizes[i]!;
   });
   return out;
 }
@@ -189,6 +229,7 @@ export function decodeRegistry(bytes: Uint8Array, where: string): { header: Regi
     if (size % 8 !== 0 || size < ENTRY_FIXED_SIZE || end > header.used) fail(at, `its size ${size} is invalid`);
     const nameLength = view.getUint16(at + 4, true);
     const functionCount = view.getUint16(at + 6, true);
+    const symbolCount = view.getUint32(at + 96, true);
     if (at + ENTRY_FIXED_SIZE + nameLength > end) fail(at, 'its name runs past its end');
     const cfiStart = view.getBigUint64(at + 64, true);
     const entry: RegistryEntry = {
@@ -207,6 +248,7 @@ export function decodeRegistry(bytes: Uint8Array, where: string): { header: Regi
             },
           }),
       functions: [],
+      symbols: [],
     };
     let record = at + pad8(ENTRY_FIXED_SIZE + nameLength);
     for (let i = 0; i < functionCount; i++) {
@@ -222,6 +264,28 @@ export function decodeRegistry(bytes: Uint8Array, where: string): { header: Regi
         address: view.getBigUint64(record, true),
         to: view.getBigUint64(record + 8, true),
         original: bytes.slice(record + FUNCTION_FIXED_SIZE, record + FUNCTION_FIXED_SIZE + originalLength),
+      });
+      record += recordSize;
+    }
+    for (let i = 0; i < symbolCount; i++) {
+      if (record + SYMBOL_FIXED_SIZE > end) fail(at, `symbol record ${i + 1} of ${symbolCount} runs past the entry`);
+      const recordSize = view.getUint32(record + 12, true);
+      const nameLength = view.getUint16(record + 16, true);
+      const fileLength = view.getUint16(record + 18, true);
+      const kind = SYMBOL_KINDS[view.getUint8(record + 20)];
+      const bind = SYMBOL_BINDS[view.getUint8(record + 21)];
+      if (recordSize % 8 !== 0 || recordSize < SYMBOL_FIXED_SIZE + nameLength + fileLength || record + recordSize > end) {
+        fail(at, `symbol record ${i + 1} has an invalid size ${recordSize}`);
+      }
+      if (kind === undefined || bind === undefined) fail(at, `symbol record ${i + 1} has an unknown kind or binding`);
+      const file = text(record + SYMBOL_FIXED_SIZE + nameLength, fileLength);
+      entry.symbols.push({
+        name: text(record + SYMBOL_FIXED_SIZE, nameLength),
+        ...(fileLength === 0 ? {} : { file }),
+        kind: kind!,
+        bind: bind!,
+        address: view.getBigUint64(record, true),
+        size: view.getUint32(record + 8, true),
       });
       record += recordSize;
     }

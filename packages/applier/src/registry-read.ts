@@ -5,6 +5,7 @@
 // may be an older region still mapped: the one with the highest generation is current, the others
 // are stale (the next apply unmaps them).
 import { ProcessMemory } from '@katana/ptrace';
+import { ApplierError } from './errors.js';
 import { explainOsError } from './os-errors.js';
 import { readMaps, type MapEntry } from './process.js';
 import {
@@ -57,6 +58,19 @@ export function findRegistry(pid: number, memory: ProcessMemory, maps: readonly 
   const region = regions[0]!;
   const { entries } = decodeRegistry(memory.read(region.start, region.header.used), where);
   return { region, entries, stale: regions.slice(1) };
+}
+
+/**
+ * Re-reads the registry once every thread is seized: from then on no other katana can attach, so a
+ * registry still equal to the one checked before stays so until we commit. `doing` says what was
+ * being prepared ("fix.po", "the rollback").
+ */
+export function assertRegistryUnchanged(pid: number, memory: ProcessMemory, before: Registry | undefined, doing: string): void {
+  const now = findRegistry(pid, memory, readMaps(pid));
+  const key = (r: Registry | undefined) => (r === undefined ? '' : `${r.region.start} ${r.region.header.generation} ${r.region.header.count} ${r.region.header.used}`);
+  if (key(now) !== key(before)) {
+    throw new ApplierError(`the patch registry of pid ${pid} changed while ${doing} was being prepared (another katana at work?); try again`, undefined, 'E_REGISTRY_CHANGED');
+  }
 }
 
 /** Reads the registry of `pid` now (for `katana list`); undefined when it has none. */

@@ -110,3 +110,20 @@ function concat(parts: Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+/**
+ * The commit word that keeps only the first `keep` entries (a rollback, in its stop window): the
+ * entries past them stay in the region's bytes, invisible, and the next apply overwrites them.
+ */
+export function prepareRegistryTruncate(memory: ProcessMemory, registry: Registry, keep: number): PreparedCommit {
+  const { start, header } = registry.region;
+  let used = REGISTRY_HEADER_SIZE;
+  // Each entry starts with its size (u32): walk the first `keep` of them.
+  for (let i = 0; i < keep; i++) {
+    const size = memory.read(start + BigInt(used), 4);
+    used += new DataView(size.buffer, size.byteOffset, 4).getUint32(0, true);
+  }
+  const address = start + BigInt(REGISTRY_COMMIT_OFFSET);
+  if (keep > header.count || used > header.used) throw new RangeError(`cannot keep ${keep} of the ${header.count} registry entries`);
+  return { address, bytes: encodeRegistryCommit(keep, used), old: memory.read(address, 8) };
+}

@@ -1,4 +1,7 @@
-// Resolves the symbols a Patch Object references in the target to run-time values. A symbol with a
+// Resolves the symbols a Patch Object references in the target to run-time values. First, a symbol
+// that a patch already applied defines resolves to the newest such definition (Katana §5; the
+// registry keeps each patch's symbol table, stack.ts): a function patched before is called at its
+// newest code, a variable a patch added keeps its storage. Otherwise, a symbol with a
 // link-time value lives in the executable: value + the exe's load bias. A symbol without one is a
 // dynamic symbol, looked up by name like ld.so would: in the .dynsym of each mapped module in order of
 // first appearance in /proc/PID/maps (defined, the default `@@` version preferred), plus that module's
@@ -15,6 +18,8 @@ import type { PatchObject, PoSymbol } from '@katana/po';
 import type { ProcessMemory } from '@katana/ptrace';
 import { UnresolvedSymbolError } from './errors.js';
 import type { Module, ProcessModel } from './process.js';
+import type { RegistryEntry } from './registry-format.js';
+import { definedByPatches } from './stack.js';
 
 /** The run-time value of a PO symbol that lives in the target. */
 export type ResolvedSymbol =
@@ -24,17 +29,26 @@ export type ResolvedSymbol =
   | { kind: 'tpoff'; tpoff: bigint };
 
 /**
- * Resolves every target symbol of `po` in the process; the result is indexed like po.symbols and is
- * undefined for symbols the patch defines itself.
+ * Resolves every target symbol of `po` in the process, which has the patches `applied` (oldest
+ * first); the result is indexed like po.symbols and is undefined for symbols the patch defines itself.
  */
-export function resolveSymbols(model: ProcessModel, po: PatchObject, memory: ProcessMemory): (ResolvedSymbol | undefined)[] {
+export function resolveSymbols(
+  model: ProcessModel,
+  po: PatchObject,
+  memory: ProcessMemory,
+  applied: readonly RegistryEntry[] = [],
+): (ResolvedSymbol | undefined)[] {
   return po.symbols.map((symbol) => {
     if (symbol.defined !== undefined) return undefined;
     if (symbol.target === undefined) throw new UnresolvedSymbolError(symbol.name, model.pid, 'the patch neither defines it nor says where it lives');
     if (symbol.type === 'tls') return resolveTls(model, symbol);
+    const newest = definedByPatches(symbol, applied);
+    if (newest !== undefined) return { kind: 'address', address: newest.address, isFunction: newest.kind === 'func' };
     if (symbol.target.value !== undefined) {
       return { kind: 'address', address: symbol.target.value + model.exe.bias, isFunction: symbol.type === 'func' };
     }
+    // A static symbol without a value is one an earlier patch added; libraries never define it.
+    if (symbol.bind === 'local') throw new UnresolvedSymbolError(symbol.name, model.pid, `a static of ${symbol.file ?? 'the program'} that no applied patch defines`);
     return resolveDynamic(model, symbol, memory);
   });
 }

@@ -18,6 +18,11 @@ const first: RegistryEntry = {
     { name: 'status_code', address: 0x401136n, to: 0x3ff000n, original: Uint8Array.from([0x55, 0x48, 0x89, 0xe5, 0x89]) },
     { name: 'report', address: 0x401150n, to: 0x3ff020n, original: Uint8Array.from([0xe9, 1, 2, 3, 4]) },
   ],
+  symbols: [
+    { name: 'status_code', kind: 'func', bind: 'global', address: 0x3ff000n, size: 0x1a },
+    { name: 'helper', file: 'src/main.c', kind: 'func', bind: 'local', address: 0x3ff020n, size: 0x2a },
+    { name: 'counter', kind: 'object', bind: 'weak', address: 0x400000n, size: 4 },
+  ],
 };
 const second: RegistryEntry = {
   id: '0'.repeat(63) + '1',
@@ -25,6 +30,7 @@ const second: RegistryEntry = {
   appliedAt: Date.UTC(2024, 4, 2),
   area: { start: 0x7f0000000000n, size: 0x1000 },
   functions: [{ name: 'x', address: 0x1000n, to: 0x2000n, original: new Uint8Array(5) }],
+  symbols: [],
 };
 
 /** A registry region holding `entries`, all committed. */
@@ -43,7 +49,7 @@ function registryOf(entries: RegistryEntry[], regionSize = 0x1000): Uint8Array {
 
 const format = suite('registry format');
 
-format('entries round-trip in order, with their functions, original bytes and CFI', () => {
+format('entries round-trip in order, with their functions, original bytes, CFI and symbols', () => {
   const { header, entries } = decodeRegistry(registryOf([first, second]), 'pid 4242');
   assert.equal(entries, [first, second]);
   assert.is(header.count, 2);
@@ -68,8 +74,8 @@ format('an entry written past `used` does not count until the commit word says s
 
 format('a newer format version is refused by name', () => {
   const bytes = registryOf([first]);
-  bytes[8] = 2;
-  assert.throws(() => decodeRegistry(bytes, 'pid 7'), (e: unknown) => e instanceof RegistryFormatError && /pid 7 .*format version 2 is not supported/.test((e as Error).message));
+  bytes[8] = 3;
+  assert.throws(() => decodeRegistry(bytes, 'pid 7'), (e: unknown) => e instanceof RegistryFormatError && /pid 7 .*format version 3 is not supported/.test((e as Error).message));
 });
 
 format('flipped and truncated bytes give RegistryFormatError or a decodable registry, nothing else', () => {

@@ -6,7 +6,7 @@ import { REGISTRY_HEADER_SIZE, type Registry } from '../src/index.js';
 import { REGISTRY_INITIAL_SIZE, placeRegistryEntry } from '../src/registry-write.js';
 
 const registryWith = (used: number, regionSize: number, generation = 1): Registry => ({
-  region: { start: 0x7f0000000000n, size: regionSize, header: { version: 1, generation, regionSize, count: 3, used, creatorPid: 1 } },
+  region: { start: 0x7f0000000000n, size: regionSize, header: { version: 2, generation, regionSize, count: 3, used, creatorPid: 1 } },
   entries: [],
   stale: [],
 });

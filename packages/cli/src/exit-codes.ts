@@ -7,7 +7,7 @@ export const EXIT_OK = 0;
 export const EXIT_ERROR = 1;
 /** The two builds differ in a way katana cannot turn into a patch (e.g. a changed struct layout). */
 export const EXIT_UNRECONCILABLE = 2;
-/** The two builds have no difference to patch. */
+/** The two builds have no difference to patch; `katana rollback`: the process has no patch applied. */
 export const EXIT_NOTHING_TO_PATCH = 3;
 /** `katana apply`: this very PO (same file bytes) is already applied to the process. */
 export const EXIT_ALREADY_APPLIED = 4;
@@ -27,6 +27,7 @@ export function exitCodeFor(error: unknown): number {
     case 'E_UNSUPPORTED_CHANGE':
       return EXIT_UNRECONCILABLE;
     case 'E_NOTHING_CHANGED':
+    case 'E_NOTHING_APPLIED':
       return EXIT_NOTHING_TO_PATCH;
     case 'E_ALREADY_APPLIED':
       return EXIT_ALREADY_APPLIED;

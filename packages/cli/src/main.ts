@@ -3,11 +3,13 @@
 import { isKatanaError } from '@katana/errors';
 import { applyCommand, applyUsage } from './commands/apply.js';
 import { checkCommand, checkUsage } from './commands/check.js';
+import { composeCommand, composeUsage } from './commands/compose.js';
 import { diffCommand, diffUsage } from './commands/diff.js';
 import { hookCommand, hookUsage } from './commands/hook.js';
 import { inspectCommand, inspectUsage } from './commands/inspect.js';
 import { listCommand, listUsage } from './commands/list.js';
 import { watchCommand, watchUsage } from './commands/watch.js';
+import { rollbackCommand, rollbackUsage } from './commands/rollback.js';
 import { exitCodeFor, EXIT_USAGE } from './exit-codes.js';
 import { toJson } from './json.js';
 
@@ -19,6 +21,8 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   check: checkCommand,
   watch: watchCommand,
   hook: hookCommand,
+  rollback: rollbackCommand,
+  compose: composeCommand,
 };
 
 const usage = `usage:
@@ -29,9 +33,11 @@ const usage = `usage:
   ${checkUsage}
   ${watchUsage}
   ${hookUsage}
+  ${rollbackUsage}
+  ${composeUsage}
 
-exit codes: 0 ok, 1 error, 2 the change cannot be patched, 3 nothing to patch, 4 already applied,
-  5 blocked: a thread is in code the patch replaces (apply: for all of --timeout), 6 no process runs --exe PATH, 64 usage`;
+exit codes: 0 ok, 1 error, 2 the change cannot be patched, 3 nothing to patch (or to roll back), 4 already applied,
+  5 blocked: a thread is in code the patch replaces (apply, rollback: for all of --timeout), 6 no process runs --exe PATH, 64 usage`;
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

@@ -94,7 +94,8 @@ function relocate(elf: ElfFile, section: Section): DebugSection {
   const relocs = elf.relocationsFor(section);
   const original = section.data();
   if (relocs.length === 0) return { name: section.name, bytes: original, relocations: new Map() };
-  const bytes = original.slice();
+  // A copy: data() may be a view of the caller's file bytes (a Buffer's slice() would be one too).
+  const bytes = new Uint8Array(original);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const symbols = elf.symbols();
   const relocations = new Map<number, RelocTarget>();

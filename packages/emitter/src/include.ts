@@ -9,6 +9,10 @@
 //   in .rodata.new, addends kept valid against a local object symbol at the start of the copy;
 // - anything else → the target's symbol (value from OLD's .symtab) or, undefined there, a dynamic
 //   symbol the applier resolves among loaded libraries (refused for a static executable).
+// A patch made after earlier patches (targets.afterPatches: OLD is a later build than the target
+// executable) binds what OLD has but the executable lacks, a function or variable an earlier patch
+// added, to an undefined symbol without a value: the applier finds it in the registry by name (and
+// file, for a static), so new code shares the earlier patch's code and storage.
 import {
   type ElfSymbol, type Relocation, type Section, relocTypeName, SHF_WRITE, SHN_COMMON, SHT_NOBITS, STB_LOCAL,
   STB_WEAK, STT_FUNC, STT_GNU_IFUNC, STT_OBJECT, STT_TLS,
@@ -109,15 +113,26 @@ class Inclusion {
       const moved = fn.bind === STB_LOCAL ? undefined : this.targets.global(fn.name);
       return moved && isFunction(moved) ? moved : undefined;
     }
-    const found = this.inTarget(diff, old);
-    if (!found) throw new EmitterError(`function '${demangleName(old.name)}' of ${diff.newSide.model.file} is not in the symbol table of ${this.targets.name}`);
-    return found;
+    return this.replacedInTarget(diff, old);
   }
 
   private unsafeColdPart(diff: ObjectDiff, old: ElfSymbol): void {
-    const found = this.inTarget(diff, old);
-    if (!found) throw new EmitterError(`function '${demangleName(old.name)}' of ${diff.newSide.model.file} is not in the symbol table of ${this.targets.name}`);
+    const found = this.replacedInTarget(diff, old);
     this.builder.unsafe.push({ name: old.name, file: diff.newSide.model.file, address: found.value, size: found.size });
+  }
+
+  /** The target's version of OLD function `old`, which the patch replaces. */
+  private replacedInTarget(diff: ObjectDiff, old: ElfSymbol): ElfSymbol {
+    const found = this.inTarget(diff, old);
+    if (found) return found;
+    const file = diff.newSide.model.file;
+    if (this.targets.afterPatches) {
+      // Its code is in an earlier patch's area, which a PO cannot yet name as a trampoline site.
+      throw new UnsupportedChangeError(
+        `function '${demangleName(old.name)}' in ${file} was added by an earlier patch and changes again; make this patch from ${this.targets.name}'s own build instead`,
+      );
+    }
+    throw new EmitterError(`function '${demangleName(old.name)}' of ${file} is not in the symbol table of ${this.targets.name}`);
   }
 
   /** The target's symbol for OLD symbol `old` of this object pair. */
@@ -157,8 +172,9 @@ class Inclusion {
     if (copy !== undefined) return copy;
     const old = diff.correlation.oldOf(s);
     const found = old ? this.inTarget(diff, old) : this.targets.global(s.name);
-    if (!found) throw new EmitterError(`function '${demangleName(s.name)}' of ${model.file} is unchanged but not in the symbol table of ${this.targets.name}`);
-    return this.targetSymbol(found, model.file);
+    if (found) return this.targetSymbol(found, model.file);
+    if (old && this.targets.afterPatches) return this.earlierPatchSymbol(old, model.file);
+    throw new EmitterError(`function '${demangleName(s.name)}' of ${model.file} is unchanged but not in the symbol table of ${this.targets.name}`);
   }
 
   private variable(diff: ObjectDiff, s: ElfSymbol): number {
@@ -168,10 +184,13 @@ class Inclusion {
     if (!found && model.isTls(s)) {
       throw new UnsupportedChangeError(`new thread-local variable '${demangleName(s.name)}' in ${model.file} is not supported`);
     }
+    // A constant is the target's only when its contents (and what they point at) did not change.
+    const sameContent = (): boolean => old !== undefined && diff.oldSide !== undefined && contentKey(diff.oldSide, old, 0) === contentKey(diff.newSide, s, 0);
+    if (!found && old && this.targets.afterPatches && (!model.isReadOnly(s) || sameContent())) {
+      return this.earlierPatchSymbol(old, model.file);
+    }
     if (model.isReadOnly(s)) {
-      // A constant is the target's only when its contents (and what they point at) did not change.
-      const same = found && old && diff.oldSide && contentKey(diff.oldSide, old, 0) === contentKey(diff.newSide, s, 0);
-      return same ? this.targetSymbol(found, model.file) : this.copyVariable(diff, s, 'rodata', !found);
+      return found && sameContent() ? this.targetSymbol(found, model.file) : this.copyVariable(diff, s, 'rodata', !found);
     }
     if (!found) return this.copyVariable(diff, s, s.shndx === SHN_COMMON || model.section(s.shndx).type === SHT_NOBITS ? 'bss' : 'data', true);
     if (old && diff.oldSide && !equalBytes(diff.oldSide.model.bytesOf(old), model.bytesOf(s))) {
@@ -221,6 +240,16 @@ class Inclusion {
     return this.builder.symbol(`target ${local ? file : ''} ${name}`, () => {
       this.report.externals.push(name);
       return { name, type: poType(found), bind: poBind(found), ...(local ? { file } : {}), size: found.size, target: { value: found.value } };
+    });
+  }
+
+  /** A function or variable of OLD that an earlier patch added to the process (no value: the applier looks it up in the registry). */
+  private earlierPatchSymbol(old: ElfSymbol, file: string): number {
+    const name = baseName(old);
+    const local = old.bind === STB_LOCAL;
+    return this.builder.symbol(`patch ${local ? file : ''} ${name}`, () => {
+      this.report.externals.push(name);
+      return { name, type: poType(old), bind: poBind(old), ...(local ? { file } : {}), size: old.size, target: {} };
     });
   }
 

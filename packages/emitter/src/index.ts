@@ -24,7 +24,11 @@ export interface DiffOptions {
   old: string;
   /** Likewise. */
   new: string;
-  /** When `old` is a folder: the old executable (build-id and symbol values). */
+  /**
+   * The executable the running process runs (build-id and symbol values): required when `old` is a
+   * folder; with a linked `old` of another build, the original build under the earlier patches
+   * `basePatches` (then OLD is the build those patches turned it into).
+   */
   target?: string;
   /** Default: ObjectStore.locate({ cwd: process.cwd() }). */
   store?: ObjectStore;
@@ -48,7 +52,7 @@ export function diffBuilds(options: DiffOptions): { po: PatchObject; report: Dif
   checkVariableTypes(diffs, report.warnings);
   const targetName = basename(inputs.target.path ?? options.target ?? options.old);
   const builder = new PoBuilder();
-  include(diffs, new TargetSymbols(inputs.target, targetName), builder, report);
+  include(diffs, new TargetSymbols(inputs.target, targetName, inputs.afterPatches), builder, report);
   report.warnings.push(...builder.warnings);
   return { po: builder.build(inputs.targetBuildId, targetName, options.basePatches ?? []), report };
 }

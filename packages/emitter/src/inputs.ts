@@ -30,13 +30,22 @@ export interface ObjectPair {
 
 /** What diffBuilds works from. */
 export interface Inputs {
-  /** The OLD linked module: build-id and link-time symbol values. */
+  /** The module the running process runs: build-id and link-time symbol values (OLD's own link by default). */
   target: ElfFile;
   targetBuildId: string;
+  /**
+   * True when the target is an earlier build than OLD (a patch made after earlier patches): what
+   * OLD has and the target lacks, earlier patches put into the process.
+   */
+  afterPatches: boolean;
   pairs: ObjectPair[];
 }
 
-/** Loads both builds and pairs their objects; `targetPath` is required when `oldPath` is a folder. */
+/**
+ * Loads both builds and pairs their objects. `targetPath` is required when `oldPath` is a folder;
+ * given with a linked OLD of another build-id, it is the original build the patches go on top of.
+ * `compareOnly` restricts the comparison to those NEW objects (a trusted tracker journal).
+ */
 export function loadInputs(oldPath: string, newPath: string, store: ObjectStore, targetPath?: string, compareOnly?: ReadonlySet<string>): Inputs {
   const oldBuild = openBuild(oldPath, store, 'OLD');
   const newBuild = openBuild(newPath, store, 'NEW');
@@ -45,14 +54,15 @@ export function loadInputs(oldPath: string, newPath: string, store: ObjectStore,
   const oldObjects = loadObjects(oldBuild, store, 'OLD', (o) => !skipped.has(o.hash));
   const newObjects = loadObjects(newBuild, store, 'NEW', (o) => !compareOnly || compareOnly.has(o.path));
   let target: ElfFile;
-  if (oldBuild.linked) target = oldBuild.linked;
-  else if (targetPath) target = openElf(targetPath, 'target');
+  if (targetPath) target = openElf(targetPath, 'target');
+  else if (oldBuild.linked) target = oldBuild.linked;
   else throw new EmitterError(`OLD ${oldPath} is a folder of objects: the old executable is needed too (target)`);
   const targetBuildId = target.buildId();
   if (!targetBuildId) throw new EmitterError(`target ${target.path ?? oldPath} has no build-id (link with -Wl,--build-id)`);
+  const afterPatches = oldBuild.linked !== undefined && oldBuild.linked.buildId() !== targetBuildId;
   const oldByKey = new Map(oldObjects.map((o) => [o.key, o]));
   const pairs = newObjects.map((n) => ({ old: oldByKey.get(n.key), new: n }));
-  return { target, targetBuildId, pairs };
+  return { target, targetBuildId, afterPatches, pairs };
 }
 
 /** A build as given: a folder of objects, or a linked file with its link record. */

@@ -21,7 +21,11 @@ export class TargetSymbols {
   private readonly groups: FileGroup[] = [];
   private readonly groupOf = new Map<ObjectModel, FileGroup | undefined>();
 
-  constructor(readonly elf: ElfFile, readonly name: string) {
+  /**
+   * @param afterPatches true when the patch goes on top of earlier patches made from this module:
+   *   a symbol of OLD that the module lacks is then defined by one of them (include.ts).
+   */
+  constructor(readonly elf: ElfFile, readonly name: string, readonly afterPatches = false) {
     this.isStatic = !elf.segments.some((s) => s.type === PT_INTERP || s.type === PT_DYNAMIC);
     let group: FileGroup | undefined;
     for (const s of elf.symbols()) {

@@ -47,7 +47,8 @@ export function describePatchObject(po: PatchObject): PatchDescription {
     .map((s) => ({
       name: s.name,
       ...(s.file === undefined ? {} : { file: s.file }),
-      resolution: s.target!.value === undefined ? 'shared library' : `${s.type === 'tls' ? 'TLS offset' : 'link-time'} ${hex(s.target!.value)} in ${po.targetName}`,
+      // Without a value: defined by a patch already applied (the applier looks there first) or a library.
+      resolution: s.target!.value === undefined ? ((po.basePatches ?? []).length > 0 ? 'an applied patch or a shared library' : 'shared library') : `${s.type === 'tls' ? 'TLS offset' : 'link-time'} ${hex(s.target!.value)} in ${po.targetName}`,
     }));
   const unsafe: PatchDescription['unsafe'] = po.unsafe.map((u) => ({
     name: u.name,

@@ -11,3 +11,10 @@ export class PoFormatError extends KatanaError {
     super('E_PO_FORMAT', `${file} is not a valid Patch Object: ${detail}`, options);
   }
 }
+
+/** Two Patch Objects that cannot be composed (the second is not made on top of the first). */
+export class ComposeError extends KatanaError {
+  constructor(message: string) {
+    super('E_COMPOSE', message);
+  }
+}

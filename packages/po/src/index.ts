@@ -1,7 +1,8 @@
 // @katana/po: the Patch Object model, its ELF writer and its validating reader.
 export * from './model.js';
 export * from './constants.js';
-export { PoFormatError } from './errors.js';
+export { PoFormatError, ComposeError } from './errors.js';
+export { composePatchObjects, type ComposeInputs } from './compose.js';
 export { writePatchObject } from './write.js';
 export { readPatchObject } from './read.js';
 export { relocationWidth } from './relocation-width.js';

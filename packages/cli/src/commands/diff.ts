@@ -1,8 +1,12 @@
 // `katana diff --old OLD --new NEW -o OUT.po`: diff two builds recorded by katana-cc into a Patch
 // Object. Exit 3 when nothing changed, 2 when the change cannot be patched. `--after PREV.po` makes
-// a patch for a process that already has PREV (and PREV's own base) applied. When `katana watch`
+// a patch for a process that already has PREV (and PREV's own base) applied. OLD may then be the
+// build PREV turned the program into (v2, for a v2 → v3 patch): the running executable (v1, PREV's
+// build-id) is `--target`, or else the file the object store recorded for that build-id. When `katana watch`
 // journaled the build of NEW, only the objects it saw change are compared (journal.ts).
+import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
+import type { ObjectStore } from '@katana/cc';
 import { parseCommandArgs } from '../args.js';
 import { journalRestriction } from '../journal.js';
 import { toJson } from '../json.js';
@@ -44,11 +48,12 @@ export async function diffCommand(argv: string[]): Promise<number> {
   const { compareOnly, use } = values['no-journal']
     ? { compareOnly: undefined, use: { used: false, reason: '--no-journal' } }
     : await journalRestriction(store, resolve(values.old), resolve(values.new), say);
+  const target = values.target ? resolve(values.target) : previous && (await originalExecutable(previous, resolve(values.old), store));
   const { po, report } = diffBuilds({
     old: resolve(values.old),
     new: resolve(values.new),
     store,
-    ...(values.target ? { target: resolve(values.target) } : {}),
+    ...(target ? { target } : {}),
     basePatches,
     ...(compareOnly ? { compareOnly } : {}),
   });
@@ -71,4 +76,23 @@ export async function diffCommand(argv: string[]): Promise<number> {
     for (const v of report.newVariables) process.stdout.write(`  new var  ${name()} (${v.file}) ${v.size} bytes\n`);
   }
   return 0;
+}
+
+/**
+ * The executable a patch made --after PREV goes into: OLD itself when it has PREV's build-id, else
+ * the file the object store recorded for that build-id (undefined: OLD, and the build-id check refuses).
+ */
+async function originalExecutable(previous: { name: string; buildId: string }, old: string, store: ObjectStore): Promise<string | undefined> {
+  const { ElfFile } = await import('@katana/elf');
+  const buildIdOf = (path: string): string | undefined => {
+    try {
+      return ElfFile.open(path).buildId();
+    } catch {
+      return undefined; // a folder of objects, or not an ELF file: diffBuilds says so
+    }
+  };
+  if (buildIdOf(old) === previous.buildId) return undefined;
+  const output = store.readLink(previous.buildId)?.output;
+  if (output !== undefined && existsSync(output) && buildIdOf(output) === previous.buildId) return output;
+  throw new InputError(`${previous.name} is for build-id ${previous.buildId}, and no file with that build-id is known; name the running executable with --target`);
 }

@@ -1,0 +1,206 @@
+// rollbackPatches: removes the newest patches from a running process, the reverse of applyPatch.
+//   1. With nothing stopped: read the registry, choose the patches (rollback-select.ts), check that
+//      every trampoline they wrote is still in place, read the code the safety check needs.
+//   2. Seize every thread; the registry must be unchanged. Stop all; no thread may be in, or return
+//      into, the area of a patch being removed (its code would vanish under it); otherwise let the
+//      target run a few ms and look again, until the timeout.
+//   3. In the stop window: write back the bytes every trampoline overwrote, newest patch first and
+//      each patch's trampolines in reverse order (so a function patched twice gets the older
+//      patch's jmp back, then the original code), then ONE 8-byte registry write that drops the
+//      entries. Resume every thread but one, which unmaps the areas; detach.
+// On a failure before the registry write every byte is restored and the process keeps all patches.
+// Patches change no data yet, so there is no data to transform back.
+import { ProcessMemory } from '@katana/ptrace';
+import { ApplierError, type UnsafeStateError } from './errors.js';
+import { explainOsError } from './os-errors.js';
+import { withHighPriority } from './priority.js';
+import { readProcess, type ProcessModel } from './process.js';
+import { type RegistryEntry } from './registry-format.js';
+import { assertRegistryUnchanged, findRegistry, patchCfiOf, type PatchCfi } from './registry-read.js';
+import { commitRegistry, prepareRegistryTruncate } from './registry-write.js';
+import { patchLabel, selectRollback, type RollbackRequest } from './rollback-select.js';
+import { remoteMunmap } from './remote-syscall.js';
+import { SafetyCheck } from './safety.js';
+import { ThreadGroup } from './threads.js';
+import { UndoLog } from './undo.js';
+import { encodeJmpRel32 } from './write.js';
+
+/** What to roll back where. */
+export interface RollbackOptions {
+  pid: number;
+  request: RollbackRequest;
+  /** How long to keep retrying while a thread is in code being removed, in ms (default 2000). */
+  timeoutMs?: number;
+}
+
+/** What a rollback did. */
+export interface RollbackReport {
+  pid: number;
+  /** The patches removed, newest first. */
+  rolledBack: { id: string; name: string; functions: string[] }[];
+  /** The patches still applied, oldest first. */
+  remaining: { id: string; name: string }[];
+  threads: number;
+  /** Wall time of the stop that switched, from the first interrupt to the writes done. */
+  stoppedMicros: number;
+  attempts: number;
+  /** Problems after the switch that did not undo it (an area that could not be unmapped). */
+  warnings: string[];
+  totalMillis: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 2000;
+const RETRY_PAUSE_MS = 5;
+
+/** Rolls back patches of `pid`; throws an ApplierError subclass, leaving every patch in place, on failure. */
+export function rollbackPatches(options: RollbackOptions): RollbackReport {
+  return withHighPriority(() => rollbackAtCurrentPriority(options));
+}
+
+function rollbackAtCurrentPriority(options: RollbackOptions): RollbackReport {
+  const started = process.hrtime.bigint();
+  const { pid } = options;
+  let memory: ProcessMemory;
+  try {
+    memory = new ProcessMemory(pid);
+  } catch (error) {
+    throw explainOsError(pid, error);
+  }
+  try {
+    // Phase 1: nothing stopped.
+    const model = readProcess(pid);
+    const registry = findRegistry(pid, memory, model.maps);
+    const entries = registry?.entries ?? [];
+    const from = selectRollback(pid, entries, options.request);
+    const removed = entries.slice(from).reverse(); // newest first
+    assertTrampolinesInPlace(pid, memory, removed);
+    const commit = prepareRegistryTruncate(memory, registry!, from);
+    const safety = removalSafety(removed, memory, model, patchCfiOf(registry, memory));
+
+    // Phase 2: seize; stop all until no thread is in code being removed.
+    const group = ThreadGroup.seize(pid);
+    const undo = new UndoLog();
+    let switched = false;
+    try {
+      assertRegistryUnchanged(pid, memory, registry, 'the rollback');
+      const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+      const deadline = Date.now() + timeoutMs;
+      let stopBegan: bigint;
+      let attempts = 0;
+      for (;;) {
+        attempts++;
+        stopBegan = process.hrtime.bigint();
+        group.stopAll();
+        const problem = firstUnsafeThread(group, safety);
+        if (problem === undefined) break;
+        if (Date.now() >= deadline) throw problem.afterWaiting(timeoutMs);
+        group.resumeAll();
+        sleepMs(RETRY_PAUSE_MS);
+      }
+
+      // Phase 3: the stop window.
+      for (const entry of removed) {
+        for (const f of [...entry.functions].reverse()) {
+          undo.recordWrite(f.address, memory.read(f.address, f.original.length));
+          memory.write(f.address, f.original);
+        }
+      }
+      commitRegistry(memory, undo, commit);
+      switched = true;
+      const stopEnded = process.hrtime.bigint();
+      const threads = group.threads.length;
+      // Switched: from here on nothing is undone. The areas go while one thread is held.
+      const holder = group.threads[0]!;
+      for (const tid of group.threads) if (tid !== holder) group.resumeOne(tid);
+      const warnings: string[] = [];
+      for (const entry of removed) {
+        try {
+          remoteMunmap(pid, holder, entry.area.start, entry.area.size);
+        } catch (error) {
+          warnings.push(`the area of ${patchLabel(entry)} at 0x${entry.area.start.toString(16)} could not be unmapped: ${(error as Error).message}`);
+        }
+      }
+      group.detachAll();
+      return {
+        pid,
+        rolledBack: removed.map((e) => ({ id: e.id, name: e.name, functions: e.functions.map((f) => f.name) })),
+        remaining: entries.slice(0, from).map((e) => ({ id: e.id, name: e.name })),
+        threads,
+        stoppedMicros: Number((stopEnded - stopBegan) / 1000n),
+        attempts,
+        warnings,
+        totalMillis: Number((process.hrtime.bigint() - started) / 1_000_000n),
+      };
+    } catch (error) {
+      // Once the registry says the patches are gone, the code must match it: nothing is restored.
+      restore(group, memory, switched ? new UndoLog() : undo);
+      throw error;
+    }
+  } catch (error) {
+    throw explainOsError(pid, error);
+  } finally {
+    memory.close();
+  }
+}
+
+/**
+ * The safety check of a rollback: no thread in, or returning into, the area of a removed patch.
+ * (One place to adapt when the safety check's API changes.)
+ */
+function removalSafety(removed: readonly RegistryEntry[], memory: ProcessMemory, model: ProcessModel, patchCfi: readonly PatchCfi[]): SafetyCheck {
+  const ranges = removed.map((e) => ({ name: `the code of ${patchLabel(e)}`, start: e.area.start, end: e.area.start + BigInt(e.area.size), why: 'replaces' as const }));
+  return new SafetyCheck(ranges, memory, model, patchCfi);
+}
+
+/**
+ * Each site holds the jmp its newest removed patch wrote; anything else means the code was changed
+ * behind the registry's back, and writing old bytes there could break it.
+ */
+function assertTrampolinesInPlace(pid: number, memory: ProcessMemory, removed: readonly RegistryEntry[]): void {
+  const seen = new Set<bigint>();
+  for (const entry of removed) {
+    for (const f of entry.functions) {
+      if (seen.has(f.address)) continue; // a newer removed patch overwrote this one's jmp
+      seen.add(f.address);
+      const expected = encodeJmpRel32(f.address, f.to);
+      const actual = memory.read(f.address, expected.length);
+      if (!expected.every((b, i) => b === actual[i])) {
+        throw new ApplierError(
+          `the code at 0x${f.address.toString(16)} (${f.name}) of pid ${pid} is not the jump ${patchLabel(entry)} wrote; refusing to roll back over it`,
+          undefined,
+          'E_CODE_CHANGED',
+        );
+      }
+    }
+  }
+}
+
+function firstUnsafeThread(group: ThreadGroup, safety: SafetyCheck): UnsafeStateError | undefined {
+  for (const thread of group.threads) {
+    const problem = safety.check(thread, group.regs(thread));
+    if (problem !== undefined) return problem;
+  }
+  return undefined;
+}
+
+function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Puts every byte back (all threads stopped first), then detaches. Best effort: the original error matters more. */
+function restore(group: ThreadGroup, memory: ProcessMemory, undo: UndoLog): void {
+  try {
+    if (!undo.empty) {
+      group.stopAll();
+      undo.rollback(memory, () => undefined);
+    }
+  } catch {
+    // The process may have died; nothing more can be restored.
+  } finally {
+    try {
+      group.detachAll();
+    } catch {
+      // Already detached or gone.
+    }
+  }
+}

@@ -1,0 +1,38 @@
+// selectRollback: the newest patch by default, all with `all`, named patches (id prefix or PO name)
+// only when they are the newest ones; otherwise a refusal that lists the patches above.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { NothingAppliedError, PatchUnderOthersError, UnknownPatchError, selectRollback, type RegistryEntry } from '../src/index.js';
+
+const entry = (id: string, name: string): RegistryEntry => ({
+  id: id.padEnd(64, '0'), name, appliedAt: 0, area: { start: 0x1000n, size: 0x1000 }, functions: [], symbols: [],
+});
+const entries = [entry('aaaa11', 'v1v2.po'), entry('bbbb22', 'v2v3.po'), entry('cccc33', 'v3v4.po')];
+
+const select = suite('selectRollback');
+
+select('the newest patch by default, every patch with all', () => {
+  assert.is(selectRollback(7, entries, { kind: 'newest' }), 2);
+  assert.is(selectRollback(7, entries, { kind: 'all' }), 0);
+});
+
+select('named patches by id prefix or name, when they are the newest ones', () => {
+  assert.is(selectRollback(7, entries, { kind: 'named', patches: ['cccc'] }), 2);
+  assert.is(selectRollback(7, entries, { kind: 'named', patches: ['v2v3.po', 'cccc33'] }), 1);
+});
+
+select('a patch under others is refused, listing the ones above that were not named', () => {
+  assert.throws(() => selectRollback(7, entries, { kind: 'named', patches: ['v1v2.po', 'v3v4.po'] }), (e: unknown) =>
+    e instanceof PatchUnderOthersError && e.message === 'patch v1v2.po (aaaa11000000) of pid 7 is under v2v3.po (bbbb22000000); roll it back with it (name it, or --all)');
+  assert.throws(() => selectRollback(7, entries, { kind: 'named', patches: ['aaaa'] }), (e: unknown) =>
+    e instanceof PatchUnderOthersError && /is under v2v3\.po \(bbbb22000000\), v3v4\.po \(cccc33000000\); roll them back with it \(name them all, or --all\)$/.test(e.message));
+});
+
+select('unknown or ambiguous names and an empty registry are refused', () => {
+  assert.throws(() => selectRollback(7, entries, { kind: 'named', patches: ['dddd'] }), (e: unknown) => e instanceof UnknownPatchError && /pid 7 has no applied patch dddd/.test(e.message));
+  const twice = [...entries, entry('aaaa99', 'again.po')];
+  assert.throws(() => selectRollback(7, twice, { kind: 'named', patches: ['aaaa'] }), (e: unknown) => e instanceof UnknownPatchError && /names 2 of them/.test(e.message));
+  assert.throws(() => selectRollback(7, [], { kind: 'newest' }), (e: unknown) => e instanceof NothingAppliedError && e.code === 'E_NOTHING_APPLIED');
+});
+
+select.run();

@@ -1,0 +1,39 @@
+// `katana rollback --pid PID [PATCH... | --all]`: remove patches from a running process, newest
+// first (the newest one by default). A patch with patches above it goes only together with them:
+// name them all, or --all. Same safety check and wait as apply: no thread may be in, or return
+// into, the code being removed. Exit 3 when the process has no patch to roll back.
+import { parseCommandArgs, parsePid, parseSeconds } from '../args.js';
+import { toJson } from '../json.js';
+import { UsageError } from '../usage-error.js';
+
+export const rollbackUsage = 'katana rollback --pid PID [PATCH... | --all] [--timeout SECONDS] [--json]   (PATCH: an id prefix or a PO name)';
+
+/** Runs `katana rollback`; returns the exit code. */
+export async function rollbackCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs('rollback', argv, {
+    pid: { type: 'string' },
+    all: { type: 'boolean' },
+    timeout: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  if (values.all && positionals.length > 0) throw new UsageError(`usage: ${rollbackUsage} (--all or patches, not both)`);
+  const pid = parsePid(values.pid);
+  const timeoutMs = values.timeout === undefined ? undefined : parseSeconds('--timeout', values.timeout);
+  const { rollbackPatches } = await import('@katana/applier');
+  const request = values.all ? { kind: 'all' as const } : positionals.length > 0 ? { kind: 'named' as const, patches: positionals } : { kind: 'newest' as const };
+  const report = rollbackPatches({ pid, request, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+  for (const warning of report.warnings) process.stderr.write(`katana rollback: warning: ${warning}\n`);
+  if (values.json) {
+    process.stdout.write(`${toJson({ ok: true, ...report })}\n`);
+    return 0;
+  }
+  const label = (p: { id: string; name: string }) => `${p.name} (${p.id.slice(0, 12)})`;
+  const removed = report.rolledBack.map((p) => `${label(p)}: ${p.functions.length === 0 ? 'no function' : p.functions.join(', ')}`).join('; ');
+  const left = report.remaining.length === 0 ? 'no patches remain' : `still applied: ${report.remaining.map(label).join(', ')}`;
+  process.stdout.write(
+    `katana rollback: rolled back ${report.rolledBack.length} patch(es) of pid ${pid}, newest first: ${removed}; ${left}; ` +
+      `${report.threads} thread(s) stopped for ${report.stoppedMicros} µs` +
+      `${report.attempts > 1 ? ` (safe on attempt ${report.attempts})` : ''}; ${report.totalMillis} ms in all\n`,
+  );
+  return 0;
+}
