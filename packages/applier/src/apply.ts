@@ -22,6 +22,7 @@ import { planArea, type PatchPlan } from './plan.js';
 import { withHighPriority } from './priority.js';
 import { readMaps, readProcess } from './process.js';
 import { encodeRegistryEntry, type RegistryEntry } from './registry-format.js';
+import { readFileRegistry } from './persist/file-registry.js';
 import { findRegistry, type Registry } from './registry-read.js';
 import { commitRegistry, createRegistryRegion, placeRegistryEntry, writeRegistryEntry } from './registry-write.js';
 import { relocate, symbolAddress } from './relocate.js';
@@ -91,14 +92,18 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
   }
   try {
     const registry = findRegistry(pid, memory, model.maps);
-    checkBase(pid, poName, id, po.basePatches ?? [], registry);
+    // An executable patched on disk (apply --file) starts with its file's patches: until a live
+    // apply creates the registry, they are the applied ones, and they seed the registry it creates.
+    const inherited = registry === undefined ? readFileRegistry(model.exe.file) : [];
+    checkBase(pid, poName, id, po.basePatches ?? [], registry ?? { entries: inherited });
+    const inheritedBytes = inherited.map(encodeRegistryEntry);
     const bias = model.exe.bias;
     const resolved = resolveSymbols(model, po, memory);
     const plan = planArea(po, resolved);
     const sites = trampolineSites(po, bias);
     // The entry's size depends only on names and counts: known now, so phase 2 can map a region for it.
     const draft = registryEntry(id, poName, 0n, plan, sites.map((s) => ({ name: s.name, address: s.site, to: 0n, original: new Uint8Array(5) })));
-    const placement = placeRegistryEntry(registry, encodeRegistryEntry(draft).length);
+    const placement = placeRegistryEntry(registry, encodeRegistryEntry(draft).length + inheritedBytes.reduce((n, e) => n + e.length, 0));
     const request = areaRequest(po, plan, resolved, sites);
     const safety = new SafetyCheck(unsafeRanges(po, bias), memory, model.maps);
     safety.warmUp();
@@ -132,7 +137,7 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
       const functions = sites.map((s) => ({ name: s.name, from: s.site, to: symbolAddress(input, s.symbol) }));
       const trampolines = functions.map((f) => prepareTrampoline(memory, f.from, f.to));
       const entry = registryEntry(id, poName, base, plan, functions.map((f, i) => ({ name: f.name, address: f.from, to: f.to, original: trampolines[i]!.old })));
-      const commit = writeRegistryEntry(pid, memory, undo, registry, placement, fresh, encodeRegistryEntry(entry));
+      const commit = writeRegistryEntry(pid, memory, undo, registry, placement, fresh, encodeRegistryEntry(entry), inheritedBytes);
 
       // Phase 4: the stop window. While a thread is in unsafe code, let the target run a few ms
       // and look again, until the deadline; then the last verdict is the error.
@@ -179,8 +184,8 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
   }
 }
 
-/** The registry entry of this apply, for an area at `base` (0n while only its size matters). */
-function registryEntry(id: string, name: string, base: bigint, plan: PatchPlan, functions: RegistryEntry['functions']): RegistryEntry {
+/** The registry entry of an apply, for an area at `base` (0n while only its size matters). */
+export function registryEntry(id: string, name: string, base: bigint, plan: PatchPlan, functions: RegistryEntry['functions']): RegistryEntry {
   const { text, ehFrame } = plan.sections;
   const start = base + BigInt(text.offset);
   return {

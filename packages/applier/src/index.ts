@@ -9,7 +9,7 @@ export {
   encodeRegistryCommit, encodeRegistryEntry, decodeRegistry, decodeRegistryHeader, hasRegistryMagic, type RegistryHeader,
   type RegistryEntry, type RegisteredFunction, type RegisteredCfi,
 } from './registry-format.js';
-export { readRegistry, findRegistry, readPatchCfi, isRegistryMapping, type Registry, type RegistryRegion, type PatchCfi } from './registry-read.js';
+export { readRegistry, findRegistry, readPatchCfi, appliedPatches, isRegistryMapping, type Registry, type RegistryRegion, type PatchCfi } from './registry-read.js';
 export { checkBase } from './base.js';
 export { readProcess, readMaps, readAuxv, parseMaps, Module, type MapEntry, type ProcessModel } from './process.js';
 export { resolveSymbols, type ResolvedSymbol } from './symbols.js';
@@ -22,3 +22,6 @@ export { trampolineSites, encodeJmpRel32, saveUndo, prepareTrampoline, writeBody
 export { UndoLog } from './undo.js';
 export { ThreadGroup, listTasks } from './threads.js';
 export * from './remote-syscall.js';
+export { applyPatchToFile, type FileApplyOptions, type FileApplyReport } from './persist/apply-file.js';
+export { readFileRegistry, findFileRegistry, encodeRegistryNote, NT_KATANA_REGISTRY, type FileRegistry } from './persist/file-registry.js';
+export { PersistError, FileAlreadyPatchedError, FileBaseMismatchError, FileBuildIdMismatchError } from './persist/errors.js';

@@ -6,6 +6,7 @@
 // are stale (the next apply unmaps them).
 import { ProcessMemory } from '@katana/ptrace';
 import { explainOsError } from './os-errors.js';
+import { readFileRegistry } from './persist/file-registry.js';
 import { readMaps, type MapEntry } from './process.js';
 import {
   REGISTRY_HEADER_SIZE, REGISTRY_NAME, decodeRegistry, decodeRegistryHeader, hasRegistryMagic, type RegistryEntry,
@@ -75,13 +76,27 @@ export function readRegistry(pid: number): Registry | undefined {
   }
 }
 
+/**
+ * The patches `pid` has, oldest first: its registry's entries or, before any live apply, the ones its
+ * executable file carries from `katana apply --file` (persist/file-registry.ts).
+ */
+export function appliedPatches(pid: number): RegistryEntry[] {
+  const registry = readRegistry(pid);
+  if (registry !== undefined) return registry.entries;
+  try {
+    return readFileRegistry(`/proc/${pid}/exe`);
+  } catch (error) {
+    throw explainOsError(pid, error);
+  }
+}
+
 /** The CFI every applied patch of `pid` put into it, oldest patch first, with its .eh_frame bytes. */
 export function readPatchCfi(pid: number): PatchCfi[] {
-  const registry = readRegistry(pid);
-  if (registry === undefined) return [];
+  const entries = appliedPatches(pid);
+  if (entries.length === 0) return [];
   const memory = new ProcessMemory(pid);
   try {
-    return registry.entries.flatMap((e) =>
+    return entries.flatMap((e) =>
       e.cfi === undefined
         ? []
         : [{ start: e.cfi.start, end: e.cfi.end, ehFrameAddress: e.cfi.ehFrameAddress, ehFrame: memory.read(e.cfi.ehFrameAddress, e.cfi.ehFrameSize) }],

@@ -1,22 +1,32 @@
 // `katana apply --pid PID PO`: hot-patch a running process. On any failure the target is left as
 // it was (the applier undoes every write) and the error is one line with a non-zero exit. The
 // patch's id is the sha256 of the PO file; the same file again exits 4 (already applied).
+// `katana apply --file EXE PO -o OUT`: write OUT, a copy of EXE that starts already patched and
+// records the patch (EXE itself is left alone unless OUT names it).
 import { basename } from 'node:path';
 import { parseCommandArgs, parsePid, parseSeconds } from '../args.js';
 import { toJson } from '../json.js';
 import { readInputFile } from '../read-input.js';
 import { UsageError } from '../usage-error.js';
 
-export const applyUsage = 'katana apply --pid PID PO [--timeout SECONDS] [--json]';
+export const applyUsage = 'katana apply (--pid PID | --file EXE -o OUT) PO [--timeout SECONDS] [--json]';
 
 /** Runs `katana apply`; returns the exit code. */
 export async function applyCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('apply', argv, {
     pid: { type: 'string' },
+    file: { type: 'string' },
+    output: { type: 'string', short: 'o' },
     timeout: { type: 'string' },
     json: { type: 'boolean' },
   });
   if (positionals.length !== 1) throw new UsageError(`usage: ${applyUsage}`);
+  if (values.file !== undefined) {
+    if (values.pid !== undefined || values.timeout !== undefined) throw new UsageError(`--file patches a file, not a process: drop --pid and --timeout; usage: ${applyUsage}`);
+    if (values.output === undefined) throw new UsageError(`--file EXE needs -o OUT, the patched executable to write; usage: ${applyUsage}`);
+    return applyToFile(values.file, values.output, positionals[0]!, values.json === true);
+  }
+  if (values.output !== undefined) throw new UsageError(`-o OUT goes with --file EXE; usage: ${applyUsage}`);
   const pid = parsePid(values.pid);
   const timeoutMs = values.timeout === undefined ? undefined : parseSeconds('--timeout', values.timeout);
   const file = positionals[0]!;
@@ -32,6 +42,24 @@ export async function applyCommand(argv: string[]): Promise<number> {
       `katana apply: patched pid ${pid} with ${basename(file)} (patch ${report.id.slice(0, 12)}): ${report.functions.length} function(s) redirected (${names}); ` +
         `${report.threads} thread(s) stopped for ${report.stoppedMicros} µs` +
         `${report.attempts > 1 ? ` (safe on attempt ${report.attempts})` : ''}; ${report.totalMillis} ms in all\n`,
+    );
+  }
+  return 0;
+}
+
+async function applyToFile(exe: string, output: string, file: string, json: boolean): Promise<number> {
+  const [{ readPatchObject, patchObjectId }, { applyPatchToFile }] = await Promise.all([import('@katana/po'), import('@katana/applier')]);
+  const bytes = readInputFile(file);
+  const po = readPatchObject(bytes, basename(file));
+  const report = applyPatchToFile({ input: exe, output, po, poName: basename(file), id: patchObjectId(bytes) });
+  if (json) {
+    process.stdout.write(`${toJson({ ok: true, patch: file, ...report })}\n`);
+  } else {
+    const names = report.functions.map((f) => f.name).join(', ');
+    const segments = report.segments.map((s) => `${s.flags} 0x${s.vaddr.toString(16)}`).join(', ');
+    process.stdout.write(
+      `katana apply: wrote ${output}, ${exe} with ${basename(file)} (patch ${report.id.slice(0, 12)}): ${report.functions.length} function(s) redirected (${names}); ` +
+        `new segments ${segments}; ${report.patches.length} patch(es) recorded\n`,
     );
   }
   return 0;
