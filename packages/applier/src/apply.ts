@@ -1,9 +1,10 @@
 // applyPatch: the orchestration, arranged to keep the target's stop window as short as possible.
-//   1. With nothing stopped: read the process model, check the build-id, read the patch registry and
-//      check the base (not already applied, the patches the PO expects), resolve symbols, plan the
-//      area, read the code the safety check needs.
+//   1. With nothing stopped: read the process model, find the module with the PO's build-id (the
+//      executable or a shared library), read the patch registry and check the base (not already
+//      applied, the patches the PO expects), resolve symbols, plan the area, read the code the
+//      safety check needs.
 //   2. Seize every thread (PTRACE_SEIZE stops nothing); stop ONE thread just long enough to mmap the
-//      area near the executable and mprotect its code pages (and map a registry region if needed);
+//      area near that module and mprotect its code pages (and map a registry region if needed);
 //      resume it.
 //   3. With the target running: relocate and write the area (nothing executes those pages yet), and
 //      write the registry entry past the committed ones.
@@ -15,7 +16,7 @@
 import { patchObjectId, writePatchObject, type PatchObject } from '@katana/po';
 import { ProcessMemory } from '@katana/ptrace';
 import { checkBase } from './base.js';
-import { ApplierError, BuildIdMismatchError, type UnsafeStateError } from './errors.js';
+import { ApplierError, type UnsafeStateError } from './errors.js';
 import { areaRequest, mapNear } from './map.js';
 import { explainOsError } from './os-errors.js';
 import { planArea, type PatchPlan } from './plan.js';
@@ -29,6 +30,7 @@ import { relocate, symbolAddress } from './relocate.js';
 import { remoteMunmap } from './remote-syscall.js';
 import { SafetyCheck, unsafeRanges } from './safety.js';
 import { resolveSymbols } from './symbols.js';
+import { findTargetModule } from './target-module.js';
 import { ThreadGroup } from './threads.js';
 import { UndoLog } from './undo.js';
 import { prepareTrampoline, trampolineSites, writeBody, writeTrampoline } from './write.js';
@@ -80,9 +82,7 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
 
   // Phase 1: nothing stopped.
   const model = readProcess(pid);
-  if (model.buildId !== po.targetBuildId.toLowerCase()) {
-    throw new BuildIdMismatchError(pid, poName, po.targetBuildId, model.exePath, model.buildId);
-  }
+  const target = findTargetModule(model, po, poName);
   const id = options.id ?? patchObjectId(writePatchObject(po));
   let memory: ProcessMemory;
   try {
@@ -97,8 +97,8 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
     const inherited = registry === undefined ? readFileRegistry(model.exe.file) : [];
     checkBase(pid, poName, id, po.basePatches ?? [], registry ?? { entries: inherited });
     const inheritedBytes = inherited.map(encodeRegistryEntry);
-    const bias = model.exe.bias;
-    const resolved = resolveSymbols(model, po, memory);
+    const bias = target.bias;
+    const resolved = resolveSymbols(model, po, memory, target);
     const plan = planArea(po, resolved);
     const sites = trampolineSites(po, bias);
     // The entry's size depends only on names and counts: known now, so phase 2 can map a region for it.
@@ -115,7 +115,7 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
     try {
       assertRegistryUnchanged(pid, memory, registry, poName);
       group.stopOne(pid);
-      const base = mapNear(model, pid, plan, request);
+      const base = mapNear(model, target, pid, plan, request);
       undo.recordMapping(base, plan.size);
       let fresh: bigint | undefined;
       if (placement.kind === 'create') {

@@ -2,7 +2,7 @@
 export { applyPatch, type ApplyOptions, type ApplyReport } from './apply.js';
 export {
   ApplierError, NoSuchProcessError, PermissionError, BuildIdMismatchError, UnsafeStateError, UnresolvedSymbolError,
-  PatchAreaError, RelocationError, AlreadyAppliedError, BaseMismatchError, RegistryFormatError,
+  PatchAreaError, RelocationError, AlreadyAppliedError, BaseMismatchError, RegistryFormatError, LibraryNotLoadedError,
 } from './errors.js';
 export {
   REGISTRY_NAME, REGISTRY_MAGIC, REGISTRY_VERSION, REGISTRY_HEADER_SIZE, REGISTRY_COMMIT_OFFSET, encodeRegistryHeader,
@@ -11,6 +11,7 @@ export {
 } from './registry-format.js';
 export { readRegistry, findRegistry, readPatchCfi, appliedPatches, isRegistryMapping, type Registry, type RegistryRegion, type PatchCfi } from './registry-read.js';
 export { checkBase } from './base.js';
+export { findTargetModule } from './target-module.js';
 export { readProcess, readMaps, readAuxv, parseMaps, Module, type MapEntry, type ProcessModel } from './process.js';
 export { resolveSymbols, type ResolvedSymbol } from './symbols.js';
 export { planArea, isCallTarget, PAGE_SIZE, JUMP_ENTRY_SIZE, GOT_SLOT_SIZE, type PatchPlan } from './plan.js';
