@@ -8,3 +8,5 @@ export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 export const casesDir = join(repoRoot, 'integration', 'cases');
 /** The katana binaries as npm links them. */
 export const bin = (name: 'katana' | 'katana-cc' | 'katana-c++' | 'katana-make') => join(repoRoot, 'node_modules', '.bin', name);
+/** integration/projects: multi-file projects for tests that need more than one main.c. */
+export const projectsDir = join(repoRoot, 'integration', 'projects');

@@ -1,9 +1,10 @@
 // applyPatch: the orchestration, arranged to keep the target's stop window as short as possible.
-//   1. With nothing stopped: read the process model, check the build-id, read the patch registry and
-//      check the base (not already applied, the patches the PO expects), resolve symbols, plan the
-//      area, load the CFI of every module (and of patches already applied) for the unwinder.
+//   1. With nothing stopped: read the process model, find the module with the PO's build-id (the
+//      executable or a shared library), read the patch registry and check the base (not already
+//      applied, the patches the PO expects), resolve symbols, plan the area, load the CFI of
+//      every module (and of the patches already applied) for the unwinder.
 //   2. Seize every thread (PTRACE_SEIZE stops nothing); stop ONE thread just long enough to mmap the
-//      area near the executable and mprotect its code pages (and map a registry region if needed);
+//      area near that module and mprotect its code pages (and map a registry region if needed);
 //      resume it.
 //   3. With the target running: relocate and write the area (nothing executes those pages yet), and
 //      write the registry entry past the committed ones.
@@ -15,20 +16,23 @@
 import { patchObjectId, writePatchObject, type PatchObject } from '@katana/po';
 import { ProcessMemory } from '@katana/ptrace';
 import { checkBase } from './base.js';
-import { BuildIdMismatchError, type UnsafeStateError } from './errors.js';
+import type { UnsafeStateError } from './errors.js';
 import { areaRequest, mapNear } from './map.js';
 import { explainOsError } from './os-errors.js';
-import { planArea, type PatchPlan } from './plan.js';
+import { planArea } from './plan.js';
 import { withHighPriority } from './priority.js';
 import { readProcess } from './process.js';
-import { encodeRegistryEntry, type RegistryEntry } from './registry-format.js';
+import { encodeRegistryEntry } from './registry-format.js';
+import { readFileRegistry } from './persist/file-registry.js';
 import { assertRegistryUnchanged, findRegistry, patchCfiOf } from './registry-read.js';
 import { commitRegistry, createRegistryRegion, placeRegistryEntry, writeRegistryEntry } from './registry-write.js';
+import { registryEntry } from './registry-entry.js';
 import { relocate, symbolAddress } from './relocate.js';
 import { remoteMunmap } from './remote-syscall.js';
 import { SafetyCheck, unsafeRanges } from './safety.js';
-import { patchSymbols, stackedSites } from './stack.js';
+import { stackedSites } from './stack.js';
 import { resolveSymbols } from './symbols.js';
+import { findTargetModule } from './target-module.js';
 import { ThreadGroup } from './threads.js';
 import { UndoLog } from './undo.js';
 import { prepareTrampoline, trampolineSites, writeBody, writeTrampoline } from './write.js';
@@ -80,9 +84,7 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
 
   // Phase 1: nothing stopped.
   const model = readProcess(pid);
-  if (model.buildId !== po.targetBuildId.toLowerCase()) {
-    throw new BuildIdMismatchError(pid, poName, po.targetBuildId, model.exePath, model.buildId);
-  }
+  const target = findTargetModule(model, po, poName);
   const id = options.id ?? patchObjectId(writePatchObject(po));
   let memory: ProcessMemory;
   try {
@@ -92,21 +94,25 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
   }
   try {
     const registry = findRegistry(pid, memory, model.maps);
-    checkBase(pid, poName, id, po.basePatches ?? [], registry);
-    const bias = model.exe.bias;
+    // An executable patched on disk (apply --file) starts with its file's patches: until a live
+    // apply creates the registry, they are the applied ones, and they seed the registry it creates.
+    const inherited = registry === undefined ? readFileRegistry(model.exe.file) : [];
+    const applied = registry?.entries ?? inherited;
+    checkBase(pid, poName, id, po.basePatches ?? [], { entries: applied });
+    const inheritedBytes = inherited.map(encodeRegistryEntry);
+    const bias = target.bias;
     // Stacking (stack.ts): symbols resolve to the newest patch's definitions first, and the copies
     // earlier patches made of a function this one replaces get trampolines too.
-    const applied = registry?.entries ?? [];
-    const resolved = resolveSymbols(model, po, memory, applied);
+    const resolved = resolveSymbols(model, po, memory, applied, target);
     const plan = planArea(po, resolved);
     const ownSites = trampolineSites(po, bias);
     const stacked = stackedSites(ownSites, applied);
     const sites = [...ownSites, ...stacked.sites];
     // The entry's size depends only on names and counts: known now, so phase 2 can map a region for it.
     const draft = registryEntry(id, poName, 0n, plan, po, sites.map((s) => ({ name: s.name, address: s.site, to: 0n, original: new Uint8Array(5) })));
-    const placement = placeRegistryEntry(registry, encodeRegistryEntry(draft).length);
+    const placement = placeRegistryEntry(registry, encodeRegistryEntry(draft).length + inheritedBytes.reduce((n, e) => n + e.length, 0));
     const request = areaRequest(po, plan, resolved, sites);
-    const safety = new SafetyCheck([...unsafeRanges(po, bias), ...stacked.unsafe], memory, model, patchCfiOf(registry, memory));
+    const safety = new SafetyCheck([...unsafeRanges(po, bias), ...stacked.unsafe], memory, model, patchCfiOf(applied, memory));
 
     // Phase 2: seize, and map the area in one briefly stopped thread.
     const group = ThreadGroup.seize(pid);
@@ -115,7 +121,7 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
     try {
       assertRegistryUnchanged(pid, memory, registry, poName);
       group.stopOne(pid);
-      const base = mapNear(model, pid, plan, request);
+      const base = mapNear(model, target, pid, plan, request);
       undo.recordMapping(base, plan.size);
       let fresh: bigint | undefined;
       if (placement.kind === 'create') {
@@ -136,7 +142,7 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
       const functions = sites.map((s) => ({ name: s.name, from: s.site, to: symbolAddress(input, s.symbol) }));
       const trampolines = functions.map((f) => prepareTrampoline(memory, f.from, f.to));
       const entry = registryEntry(id, poName, base, plan, po, functions.map((f, i) => ({ name: f.name, address: f.from, to: f.to, original: trampolines[i]!.old })));
-      const commit = writeRegistryEntry(pid, memory, undo, registry, placement, fresh, encodeRegistryEntry(entry));
+      const commit = writeRegistryEntry(pid, memory, undo, registry, placement, fresh, encodeRegistryEntry(entry), inheritedBytes);
 
       // Phase 4: the stop window. While a thread is in unsafe code, let the target run a few ms
       // and look again, until the deadline; then the last verdict is the error.
@@ -181,24 +187,6 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
   } finally {
     memory.close();
   }
-}
-
-/** The registry entry of this apply, for an area at `base` (0n while only its size matters). */
-function registryEntry(id: string, name: string, base: bigint, plan: PatchPlan, po: PatchObject, functions: RegistryEntry['functions']): RegistryEntry {
-  const { text, ehFrame } = plan.sections;
-  const start = base + BigInt(text.offset);
-  return {
-    id,
-    name,
-    // Written just before the stop window that switches the patch, milliseconds before the switch.
-    appliedAt: Date.now(),
-    area: { start: base, size: plan.size },
-    ...(ehFrame.size === 0
-      ? {}
-      : { cfi: { start, end: start + BigInt(text.size), ehFrameAddress: base + BigInt(ehFrame.offset), ehFrameSize: ehFrame.size } }),
-    functions,
-    symbols: patchSymbols(po, plan, base),
-  };
 }
 
 /** The safety verdict of the first thread in unsafe code, or undefined when all are safe. */

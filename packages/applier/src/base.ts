@@ -4,10 +4,10 @@
 // difference is BaseMismatchError naming both lists. Both checks read the registry only: they run
 // before anything is stopped or written.
 import { AlreadyAppliedError, BaseMismatchError } from './errors.js';
-import type { Registry } from './registry-read.js';
+import type { RegistryEntry } from './registry-format.js';
 
 /** Throws unless the patches applied to `pid` are exactly `expected`, in order, and `id` is not among them. */
-export function checkBase(pid: number, poName: string, id: string, expected: readonly string[], registry: Registry | undefined): void {
+export function checkBase(pid: number, poName: string, id: string, expected: readonly string[], registry: { entries: readonly RegistryEntry[] } | undefined): void {
   const entries = registry?.entries ?? [];
   const same = entries.find((e) => e.id === id);
   if (same) throw new AlreadyAppliedError(pid, poName, id, new Date(same.appliedAt));

@@ -59,7 +59,7 @@ export function checkPatch(options: CheckOptions): CheckReport {
     resolveSymbols(model, po, memory, registry?.entries ?? []);
     // As apply: earlier patches' copies of a function this one replaces are unsafe too (stack.ts).
     const stacked = stackedSites(trampolineSites(po, model.exe.bias), registry?.entries ?? []);
-    const safety = new SafetyCheck([...unsafeRanges(po, model.exe.bias), ...stacked.unsafe], memory, model, patchCfiOf(registry, memory));
+    const safety = new SafetyCheck([...unsafeRanges(po, model.exe.bias), ...stacked.unsafe], memory, model, patchCfiOf(registry?.entries ?? [], memory));
     const group = ThreadGroup.seize(pid);
     const blocking: UnsafeThread[] = [];
     try {

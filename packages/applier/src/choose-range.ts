@@ -2,9 +2,10 @@
 // function's entry is a `jmp rel32`, and every rel32 in the patch (PC32 data references, calls that
 // have no jump-table entry) must reach its target, so each byte of the area must lie within ±2 GiB of
 // each such address, counted from the farthest ends of both ranges. We prefer the free gap just below
-// the executable's lowest mapping: a PIE has a huge gap there, a non-PIE exe at 0x400000 has ~4 MiB
-// above mmap_min_addr (0x10000), and both keep the area beside the code it patches. Otherwise the gap
-// nearest the executable wins, but never the first GiB above the heap's start, which brk may grow into.
+// the lowest mapping of the module the patch changes (the executable or a shared library): a PIE has
+// a huge gap there, a non-PIE exe at 0x400000 has ~4 MiB above mmap_min_addr (0x10000), and both keep
+// the area beside the code it patches. Otherwise the gap nearest that module wins, but never the
+// first GiB above the heap's start, which brk may grow into.
 // Code linked for a non-PIE exe may hold 32-bit absolute addresses of patch data (R_X86_64_32/32S):
 // then the whole area must also end below 4 GiB (2 GiB for 32S).
 import type { MapEntry } from './process.js';
@@ -37,9 +38,9 @@ export interface AreaRequest {
   limit?: bigint;
 }
 
-/** Where the target's own memory is: the executable's lowest mapping and the start of its heap. */
+/** Where the target's own memory is: the lowest mapping of the module the patch changes, and the start of the heap. */
 export interface AreaNeighbourhood {
-  exeStart: bigint;
+  moduleStart: bigint;
   heapStart: bigint;
 }
 
@@ -92,9 +93,9 @@ export function chooseRange(maps: readonly MapEntry[], request: AreaRequest, aro
       const from = pageUp(piece.start > low ? piece.start : low);
       const to = pageDown((piece.end - request.size < high ? piece.end - request.size : high));
       if (from > to) continue;
-      // Closest to the executable: the top of a range below it, the bottom of a range above it.
-      const start = to < around.exeStart ? to : from;
-      const distance = start < around.exeStart ? around.exeStart - start : start - around.exeStart;
+      // Closest to the module: the top of a range below it, the bottom of a range above it.
+      const start = to < around.moduleStart ? to : from;
+      const distance = start < around.moduleStart ? around.moduleStart - start : start - around.moduleStart;
       candidates.push({ start, distance });
     }
   }

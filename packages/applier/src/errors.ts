@@ -176,3 +176,15 @@ export class RegistryFormatError extends ApplierError {
     super(`the patch registry of ${where} is unreadable: ${detail}`, undefined, 'E_REGISTRY_FORMAT');
   }
 }
+
+/** The patch is for a shared library the process has not loaded (or has loaded in another build). */
+export class LibraryNotLoadedError extends ApplierError {
+  constructor(readonly pid: number, readonly poName: string, readonly library: string, readonly buildId: string, readonly loaded?: { path: string; buildId: string | undefined }) {
+    super(
+      `${poName} is for the library ${library} (build-id ${buildId}), which pid ${pid} has not loaded` +
+        (loaded === undefined ? '' : `: it has ${loaded.path} with ${loaded.buildId === undefined ? 'no build-id' : `build-id ${loaded.buildId}`}`),
+      undefined,
+      'E_BUILD_ID',
+    );
+  }
+}

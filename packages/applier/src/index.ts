@@ -6,7 +6,7 @@ export { selectRollback, patchLabel, type RollbackRequest } from './rollback-sel
 export { patchSymbols, definedByPatches, stackedSites, type StackedSites } from './stack.js';
 export {
   ApplierError, NoSuchProcessError, PermissionError, BuildIdMismatchError, UnsafeStateError, UnresolvedSymbolError,
-  PatchAreaError, RelocationError, AlreadyAppliedError, BaseMismatchError, RegistryFormatError, NothingAppliedError,
+  PatchAreaError, RelocationError, AlreadyAppliedError, BaseMismatchError, RegistryFormatError, NothingAppliedError, LibraryNotLoadedError,
   UnknownPatchError, PatchUnderOthersError,
 } from './errors.js';
 export {
@@ -14,8 +14,9 @@ export {
   encodeRegistryCommit, encodeRegistryEntry, decodeRegistry, decodeRegistryHeader, hasRegistryMagic, type RegistryHeader,
   type RegistryEntry, type RegisteredFunction, type RegisteredSymbol, type RegisteredCfi,
 } from './registry-format.js';
-export { readRegistry, findRegistry, readPatchCfi, isRegistryMapping, type Registry, type RegistryRegion, type PatchCfi } from './registry-read.js';
+export { readRegistry, findRegistry, readPatchCfi, appliedPatches, isRegistryMapping, type Registry, type RegistryRegion, type PatchCfi } from './registry-read.js';
 export { checkBase } from './base.js';
+export { findTargetModule } from './target-module.js';
 export { readProcess, readMaps, readAuxv, parseMaps, Module, type MapEntry, type ProcessModel } from './process.js';
 export { resolveSymbols, type ResolvedSymbol } from './symbols.js';
 export { planArea, isCallTarget, PAGE_SIZE, JUMP_ENTRY_SIZE, GOT_SLOT_SIZE, type PatchPlan } from './plan.js';
@@ -32,3 +33,6 @@ export { trampolineSites, encodeJmpRel32, saveUndo, prepareTrampoline, writeBody
 export { UndoLog } from './undo.js';
 export { ThreadGroup, listTasks } from './threads.js';
 export * from './remote-syscall.js';
+export { applyPatchToFile, type FileApplyOptions, type FileApplyReport } from './persist/apply-file.js';
+export { readFileRegistry, findFileRegistry, encodeRegistryNote, NT_KATANA_REGISTRY, type FileRegistry } from './persist/file-registry.js';
+export { PersistError, FileAlreadyPatchedError, FileBaseMismatchError, FileBuildIdMismatchError } from './persist/errors.js';

@@ -9,7 +9,7 @@ import type { PatchObject } from '@katana/po';
 import { chooseRange, type AreaRequest, type ReachConstraint } from './choose-range.js';
 import { PatchAreaError } from './errors.js';
 import type { PatchPlan } from './plan.js';
-import type { ProcessModel } from './process.js';
+import type { Module, ProcessModel } from './process.js';
 import {
   MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_PRIVATE, PROT_EXEC, PROT_READ, PROT_WRITE, RemoteSyscallError, remoteMmap,
   remoteMprotect, remoteMunmap,
@@ -46,12 +46,12 @@ function isExists(error: unknown): boolean {
 }
 
 /**
- * Maps the area for `plan` in the stopped thread `tid` of the process, near what it must reach;
+ * Maps the area for `plan` in the stopped thread `tid` of the process, near the `target` module and what it must reach;
  * returns its start. Throws PatchAreaError when no range qualifies.
  */
-export function mapNear(model: ProcessModel, tid: number, plan: PatchPlan, request: AreaRequest): bigint {
+export function mapNear(model: ProcessModel, target: Module, tid: number, plan: PatchPlan, request: AreaRequest): bigint {
   const heap = model.maps.find((m) => m.path === '[heap]');
-  const around = { exeStart: model.exe.start, heapStart: heap?.start ?? model.exe.end };
+  const around = { moduleStart: target.start, heapStart: heap?.start ?? model.exe.end };
   const candidates = chooseRange(model.maps, request, around);
   const size = plan.size;
   for (const address of candidates) {
@@ -79,6 +79,6 @@ export function mapNear(model: ProcessModel, tid: number, plan: PatchPlan, reque
   }
   const what = request.reach.map((c) => c.what).join(', ');
   throw new PatchAreaError(
-    `no free ${size}-byte range in pid ${model.pid} lies within ±2 GiB of ${what || 'the executable'}${request.limit === undefined ? '' : ` and below 0x${request.limit.toString(16)}`}`,
+    `no free ${size}-byte range in pid ${model.pid} lies within ±2 GiB of ${what || target.path}${request.limit === undefined ? '' : ` and below 0x${request.limit.toString(16)}`}`,
   );
 }

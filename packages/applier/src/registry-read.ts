@@ -7,6 +7,7 @@
 import { ProcessMemory } from '@katana/ptrace';
 import { ApplierError } from './errors.js';
 import { explainOsError } from './os-errors.js';
+import { readFileRegistry } from './persist/file-registry.js';
 import { readMaps, type MapEntry } from './process.js';
 import {
   REGISTRY_HEADER_SIZE, REGISTRY_NAME, decodeRegistry, decodeRegistryHeader, hasRegistryMagic, type RegistryEntry,
@@ -91,6 +92,20 @@ export function readRegistry(pid: number): Registry | undefined {
   }
 }
 
+/**
+ * The patches `pid` has, oldest first: its registry's entries or, before any live apply, the ones its
+ * executable file carries from `katana apply --file` (persist/file-registry.ts).
+ */
+export function appliedPatches(pid: number): RegistryEntry[] {
+  const registry = readRegistry(pid);
+  if (registry !== undefined) return registry.entries;
+  try {
+    return readFileRegistry(`/proc/${pid}/exe`);
+  } catch (error) {
+    throw explainOsError(pid, error);
+  }
+}
+
 /** The CFI every applied patch of `pid` put into it, oldest patch first, with its .eh_frame bytes. */
 export function readPatchCfi(pid: number): PatchCfi[] {
   const maps = readMaps(pid);
@@ -101,7 +116,8 @@ export function readPatchCfi(pid: number): PatchCfi[] {
     throw explainOsError(pid, error);
   }
   try {
-    return patchCfiOf(findRegistry(pid, memory, maps), memory);
+    const registry = findRegistry(pid, memory, maps);
+    return patchCfiOf(registry?.entries ?? readFileRegistry(`/proc/${pid}/exe`), memory);
   } catch (error) {
     throw explainOsError(pid, error);
   } finally {
@@ -109,9 +125,9 @@ export function readPatchCfi(pid: number): PatchCfi[] {
   }
 }
 
-/** The CFI of every patch in `registry` (read through `memory`), oldest first; frames in it are named after the patch. */
-export function patchCfiOf(registry: Registry | undefined, memory: ProcessMemory): PatchCfi[] {
-  return (registry?.entries ?? []).flatMap((e) =>
+/** The CFI of the patches `entries` (read through `memory`), oldest first; frames in it are named after the patch. */
+export function patchCfiOf(entries: readonly RegistryEntry[], memory: ProcessMemory): PatchCfi[] {
+  return entries.flatMap((e) =>
     e.cfi === undefined
       ? []
       : [{ start: e.cfi.start, end: e.cfi.end, ehFrameAddress: e.cfi.ehFrameAddress, ehFrame: memory.read(e.cfi.ehFrameAddress, e.cfi.ehFrameSize), name: `code of patch ${e.name}` }],

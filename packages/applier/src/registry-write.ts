@@ -64,7 +64,8 @@ export interface PreparedCommit {
 
 /**
  * Writes `entry` where it goes (phase 3) and returns the commit that makes it count. `fresh` is the
- * address of the region createRegistryRegion mapped for a 'create' placement.
+ * address of the region createRegistryRegion mapped for a 'create' placement; `inherited` (encoded
+ * entries) seeds a first region.
  */
 export function writeRegistryEntry(
   pid: number,
@@ -74,15 +75,18 @@ export function writeRegistryEntry(
   placement: RegistryPlacement,
   fresh: bigint | undefined,
   entry: Uint8Array,
+  inherited: readonly Uint8Array[] = [],
 ): PreparedCommit {
-  const count = registry?.region.header.count ?? 0;
-  const used = registry?.region.header.used ?? REGISTRY_HEADER_SIZE;
+  // A first region starts with the `inherited` entries: the patches the executable file carries
+  // (apply --file), which the process has had since it started.
+  const count = registry?.region.header.count ?? inherited.length;
+  const used = registry?.region.header.used ?? REGISTRY_HEADER_SIZE + inherited.reduce((n, e) => n + e.length, 0);
   let start: bigint;
   if (placement.kind === 'create') {
     start = fresh!;
     // The new region starts as an exact copy of the committed registry, under a higher generation:
     // a reader that picks it before the commit sees the same patches as in the old one.
-    const older = registry === undefined ? new Uint8Array() : memory.read(registry.region.start + BigInt(REGISTRY_HEADER_SIZE), used - REGISTRY_HEADER_SIZE);
+    const older = registry === undefined ? concat([...inherited]) : memory.read(registry.region.start + BigInt(REGISTRY_HEADER_SIZE), used - REGISTRY_HEADER_SIZE);
     const header = encodeRegistryHeader({ generation: placement.generation, regionSize: placement.size, count, used, creatorPid: pid });
     memory.write(start, concat([header, older, entry]));
   } else {

@@ -75,7 +75,7 @@ function rollbackAtCurrentPriority(options: RollbackOptions): RollbackReport {
     const removed = entries.slice(from).reverse(); // newest first
     assertTrampolinesInPlace(pid, memory, removed);
     const commit = prepareRegistryTruncate(memory, registry!, from);
-    const safety = removalSafety(removed, memory, model, patchCfiOf(registry, memory));
+    const safety = removalSafety(removed, memory, model, patchCfiOf(registry?.entries ?? [], memory));
 
     // Phase 2: seize; stop all until no thread is in code being removed.
     const group = ThreadGroup.seize(pid);

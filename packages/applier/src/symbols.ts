@@ -30,18 +30,27 @@ export type ResolvedSymbol =
 
 /**
  * Resolves every target symbol of `po` in the process, which has the patches `applied` (oldest
- * first); the result is indexed like po.symbols and is undefined for symbols the patch defines itself.
+ * first); the result is indexed like po.symbols and is undefined for symbols the patch defines
+ * itself. `target` is the module the PO changes (the executable, or a shared library: see
+ * target-module.ts); its bias turns link-time values into addresses.
  */
 export function resolveSymbols(
   model: ProcessModel,
   po: PatchObject,
   memory: ProcessMemory,
   applied: readonly RegistryEntry[] = [],
+  target: Module = model.exe,
 ): (ResolvedSymbol | undefined)[] {
+  const isLibrary = target !== model.exe;
+  // Below, `model.exe` stands for the module the patch changes: its .symtab, its GOT, its bias.
+  if (isLibrary) model = { ...model, exe: target, exePath: target.path };
   return po.symbols.map((symbol) => {
     if (symbol.defined !== undefined) return undefined;
     if (symbol.target === undefined) throw new UnresolvedSymbolError(symbol.name, model.pid, 'the patch neither defines it nor says where it lives');
-    if (symbol.type === 'tls') return resolveTls(model, symbol);
+    if (symbol.type === 'tls') {
+      if (isLibrary) throw new UnresolvedSymbolError(symbol.name, model.pid, `thread-local variables of libraries (${target.path}) are not supported`);
+      return resolveTls(model, symbol);
+    }
     const newest = definedByPatches(symbol, applied);
     if (newest !== undefined) return { kind: 'address', address: newest.address, isFunction: newest.kind === 'func' };
     if (symbol.target.value !== undefined) {

@@ -22,19 +22,19 @@ const choose = suite('chooseRange');
 
 choose('a non-PIE exe gets the gap just below 0x400000', () => {
   const site = { start: 0x401126n, end: 0x40112bn, what: 'the trampoline in value' };
-  const [best] = chooseRange(nonPie, { size: 0x2000n, reach: [site] }, { exeStart: 0x400000n, heapStart: 0x1e5d000n });
+  const [best] = chooseRange(nonPie, { size: 0x2000n, reach: [site] }, { moduleStart: 0x400000n, heapStart: 0x1e5d000n });
   assert.is(best, 0x3fe000n);
 });
 
 choose('a PIE gets the gap just below its first mapping', () => {
   const site = { start: 0x55d0b8e01100n, end: 0x55d0b8e01105n, what: 'the trampoline in value' };
-  const [best] = chooseRange(pie, { size: 0x1000n, reach: [site] }, { exeStart: 0x55d0b8e00000n, heapStart: 0x55d0b9a00000n });
+  const [best] = chooseRange(pie, { size: 0x1000n, reach: [site] }, { moduleStart: 0x55d0b8e00000n, heapStart: 0x55d0b9a00000n });
   assert.is(best, 0x55d0b8dff000n);
 });
 
 choose('every candidate keeps within rel32 reach and out of the heap room', () => {
   const site = { start: 0x401126n, end: 0x40112bn, what: 't' };
-  const list = chooseRange(nonPie, { size: 0x400000n, reach: [site] }, { exeStart: 0x400000n, heapStart: 0x1e5d000n });
+  const list = chooseRange(nonPie, { size: 0x400000n, reach: [site] }, { moduleStart: 0x400000n, heapStart: 0x1e5d000n });
   assert.ok(list.length > 0);
   for (const start of list) {
     assert.ok(start + 0x400000n - site.start <= REL32_REACH && site.end - start <= REL32_REACH);
@@ -44,14 +44,14 @@ choose('every candidate keeps within rel32 reach and out of the heap room', () =
 
 choose('a 32-bit limit keeps the area below it', () => {
   const site = { start: 0x55d0b8e01100n, end: 0x55d0b8e01105n, what: 't' };
-  const list = chooseRange(pie, { size: 0x1000n, reach: [site], limit: 1n << 32n }, { exeStart: 0x55d0b8e00000n, heapStart: 0x55d0b9a00000n });
+  const list = chooseRange(pie, { size: 0x1000n, reach: [site], limit: 1n << 32n }, { moduleStart: 0x55d0b8e00000n, heapStart: 0x55d0b9a00000n });
   assert.equal(list, []);
 });
 
 choose('no candidate when two sites are more than 2 GiB apart', () => {
   const a = { start: 0x401000n, end: 0x401005n, what: 'a' };
   const b = { start: 0x7f1c2a000000n, end: 0x7f1c2a000005n, what: 'b' };
-  assert.equal(chooseRange(nonPie, { size: 0x1000n, reach: [a, b] }, { exeStart: 0x400000n, heapStart: 0x1e5d000n }), []);
+  assert.equal(chooseRange(nonPie, { size: 0x1000n, reach: [a, b] }, { moduleStart: 0x400000n, heapStart: 0x1e5d000n }), []);
 });
 
 choose.run();

@@ -2,6 +2,8 @@
 // it was (the applier undoes every write) and the error is one line with a non-zero exit. The
 // patch's id is the sha256 of the PO file; the same file again exits 4 (already applied).
 // `--exe PATH` instead patches every process running the file PATH (apply-exe.ts).
+// `katana apply --file EXE PO -o OUT`: write OUT, a copy of EXE that starts already patched and
+// records the patch (EXE itself is left alone unless OUT names it).
 import { basename } from 'node:path';
 import { applyToExecutable } from '../apply-exe.js';
 import { parseCommandArgs, parsePid, parseSeconds } from '../args.js';
@@ -9,17 +11,25 @@ import { toJson } from '../json.js';
 import { readInputFile } from '../read-input.js';
 import { UsageError } from '../usage-error.js';
 
-export const applyUsage = 'katana apply (--pid PID | --exe PATH) PO [--timeout SECONDS] [--json]';
+export const applyUsage = 'katana apply (--pid PID | --exe PATH | --file EXE -o OUT) PO [--timeout SECONDS] [--json]';
 
 /** Runs `katana apply`; returns the exit code. */
 export async function applyCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('apply', argv, {
     pid: { type: 'string' },
     exe: { type: 'string' },
+    file: { type: 'string' },
+    output: { type: 'string', short: 'o' },
     timeout: { type: 'string' },
     json: { type: 'boolean' },
   });
   if (positionals.length !== 1) throw new UsageError(`usage: ${applyUsage}`);
+  if (values.file !== undefined) {
+    if (values.pid !== undefined || values.timeout !== undefined) throw new UsageError(`--file patches a file, not a process: drop --pid and --timeout; usage: ${applyUsage}`);
+    if (values.output === undefined) throw new UsageError(`--file EXE needs -o OUT, the patched executable to write; usage: ${applyUsage}`);
+    return applyToFile(values.file, values.output, positionals[0]!, values.json === true);
+  }
+  if (values.output !== undefined) throw new UsageError(`-o OUT goes with --file EXE; usage: ${applyUsage}`);
   if (values.exe !== undefined && values.pid !== undefined) throw new UsageError('give --pid PID or --exe PATH, not both');
   const pid = values.exe === undefined ? parsePid(values.pid) : undefined;
   const timeoutMs = values.timeout === undefined ? undefined : parseSeconds('--timeout', values.timeout);
@@ -38,6 +48,24 @@ export async function applyCommand(argv: string[]): Promise<number> {
       `katana apply: patched pid ${pid} with ${basename(file)} (patch ${report.id.slice(0, 12)}): ${report.functions.length} function(s) redirected (${names}); ` +
         `${report.threads} thread(s) stopped for ${report.stoppedMicros} µs` +
         `${report.attempts > 1 ? ` (safe on attempt ${report.attempts})` : ''}; ${report.totalMillis} ms in all\n`,
+    );
+  }
+  return 0;
+}
+
+async function applyToFile(exe: string, output: string, file: string, json: boolean): Promise<number> {
+  const [{ readPatchObject, patchObjectId }, { applyPatchToFile }] = await Promise.all([import('@katana/po'), import('@katana/applier')]);
+  const bytes = readInputFile(file);
+  const po = readPatchObject(bytes, basename(file));
+  const report = applyPatchToFile({ input: exe, output, po, poName: basename(file), id: patchObjectId(bytes) });
+  if (json) {
+    process.stdout.write(`${toJson({ ok: true, patch: file, ...report })}\n`);
+  } else {
+    const names = report.functions.map((f) => f.name).join(', ');
+    const segments = report.segments.map((s) => `${s.flags} 0x${s.vaddr.toString(16)}`).join(', ');
+    process.stdout.write(
+      `katana apply: wrote ${output}, ${exe} with ${basename(file)} (patch ${report.id.slice(0, 12)}): ${report.functions.length} function(s) redirected (${names}); ` +
+        `new segments ${segments}; ${report.patches.length} patch(es) recorded\n`,
     );
   }
   return 0;

@@ -1,0 +1,196 @@
+// `katana apply --file EXE PO -o OUT`, end to end: the blog post's castle (static, deployed
+// stripped) written to disk already patched, whose process prints exactly what a live-patched one
+// prints; readelf reads OUT without a warning and OUT keeps its build-id; the same PO again is
+// refused (exit 4, nothing written); a dynamic non-PIE program patched on disk takes a second PO
+// (diff --after) both on disk and running; a PIE and a library call the file does not import are
+// refused with one line.
+import { execa } from 'execa';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ElfFile } from '@katana/elf';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { katana } from '../lib/katana.js';
+import { casesDir } from '../lib/paths.js';
+import { TempProject } from '../lib/project.js';
+import { RunningTarget } from '../lib/target.js';
+import { createHash } from 'node:crypto';
+
+const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+/** Builds v1 and the fixed v2 of an integration case in `project`; returns their paths. */
+async function buildCase(project: TempProject, name: string, cflags: string[], ldflags: string[]): Promise<{ v1: string; v2: string }> {
+  project.copyIn(join(casesDir, name, 'main.c'), 'main.c');
+  const v1 = await project.build(['main.c'], 'prog', cflags, ldflags);
+  await project.patch(join(casesDir, name, 'fix.patch'));
+  const v2 = await project.build(['main.c'], 'prog-v2', cflags, ldflags);
+  return { v1, v2 };
+}
+
+async function diff(project: TempProject, old: string, now: string, out: string, extra: string[] = []): Promise<string> {
+  const po = join(project.dir, out);
+  const r = await katana(['diff', '--old', old, '--new', now, '-o', po, ...extra], project.dir, project.env);
+  assert.is(r.exitCode, 0, `katana diff ${out}: ${r.stderr}`);
+  return po;
+}
+
+/** readelf -lW and -a -W on `file`: exit 0, nothing on stderr, no line saying warning or error. */
+async function assertReadelfClean(file: string): Promise<string> {
+  let segments = '';
+  for (const args of [['-lW', file], ['-a', '-W', file]]) {
+    const r = await execa('readelf', args, { reject: false });
+    const bad = String(r.stdout).split('\n').filter((l) => /warning|error/i.test(l));
+    assert.ok(r.exitCode === 0 && r.stderr === '' && bad.length === 0, `readelf ${args.join(' ')}: exit ${r.exitCode}, ${r.stderr || bad.join('\n')}`);
+    if (args[0] === '-lW') segments = String(r.stdout);
+  }
+  return segments;
+}
+
+/** The first `n` lines a fresh process of `exe` prints. */
+async function firstLines(exe: string, pattern: RegExp, n: number): Promise<string[]> {
+  const target = new RunningTarget(exe);
+  try {
+    await target.waitForLine(pattern, n - 1);
+    return target.lines.slice(0, n);
+  } finally {
+    target.kill();
+  }
+}
+
+const castle = suite('apply --file: the castle, static and stripped');
+const RESCUED = /^Thank you marrrio, \*smooch\*!$/;
+const SORRY = /^Sorry but our princess is in another castle$/;
+
+castle('a stripped static executable patched on disk behaves as the hot-patched process, and says so', async () => {
+  const project = new TempProject('persist-castle');
+  let live: RunningTarget | undefined;
+  try {
+    const { v1, v2 } = await buildCase(project, 'static_stripped', ['-O0'], ['-static']);
+    const po = await diff(project, v1, v2, 'fix.po');
+    const deployed = join(project.dir, 'castle');
+    await execa('strip', ['-o', deployed, v1]);
+    const out = join(project.dir, 'castle-patched');
+
+    const apply = await katana(['apply', '--file', deployed, po, '-o', out], project.dir);
+    assert.is(apply.exitCode, 0, apply.stderr);
+    assert.match(apply.stdout, /^katana apply: wrote .*castle-patched, .*castle with fix\.po \(patch [0-9a-f]{12}\): 1 function\(s\) redirected \(visit\)/);
+    assert.equal(await firstLines(deployed, SORRY, 3), Array(3).fill('Sorry but our princess is in another castle'), 'the deployed file is unchanged');
+
+    // The same program hot-patched: from the switch on, both print the same lines.
+    live = new RunningTarget(deployed);
+    await live.waitForLine(SORRY);
+    const hot = await katana(['apply', '--pid', String(live.pid), po], project.dir);
+    assert.is(hot.exitCode, 0, hot.stderr);
+    const first = await live.waitForLine(RESCUED);
+    await live.waitForLine(RESCUED, first + 5);
+    const liveAfter = live.lines.slice(first, first + 5);
+    assert.equal(await firstLines(out, RESCUED, 5), liveAfter, 'OUT prints from its first line what the live-patched process prints');
+
+    const segments = await assertReadelfClean(out);
+    assert.match(segments, /^\s+LOAD\s+0x[0-9a-f]+ 0x0+3f[0-9a-f]{4} .* R E 0x1000$/m, `a new R+X PT_LOAD below 0x400000:\n${segments}`);
+    assert.is(ElfFile.open(out).buildId(), ElfFile.open(v1).buildId(), 'OUT keeps the build-id');
+
+    const list = await katana(['list', '--file', out, '--json'], project.dir);
+    assert.is(list.exitCode, 0, list.stderr);
+    const patches = JSON.parse(list.stdout).patches;
+    assert.equal(patches.map((p: { id: string; name: string }) => [p.id, p.name]), [[sha256(po), 'fix.po']]);
+    assert.equal(patches[0].functions.map((f: { name: string }) => f.name), ['visit']);
+
+    const again = join(project.dir, 'castle-twice');
+    const twice = await katana(['apply', '--file', out, po, '-o', again], project.dir);
+    assert.is(twice.exitCode, 4, twice.stderr);
+    assert.match(twice.stderr, /^katana: fix\.po \(patch [0-9a-f]{12}\) is already applied to .*castle-patched, since \S+\n?$/);
+    assert.not.ok(existsSync(again), 'nothing written when refused');
+  } finally {
+    live?.kill();
+    project.remove();
+  }
+});
+
+castle.run();
+
+const dynamic = suite('apply --file: a dynamic non-PIE program, then more patches');
+const V1 = /^tick \d+ status [0-6]$/;
+const FIRST = /^tick \d+ status 100[0-6]$/;
+const STACKED = /^tick \d+ status 200[0-6]$/;
+
+dynamic('a second PO made with --after applies to the patched file on disk and to its running process', async () => {
+  const project = new TempProject('persist-dynamic');
+  let target: RunningTarget | undefined;
+  try {
+    const { v1, v2 } = await buildCase(project, 'nonpie_dynamic', ['-O0', '-no-pie'], ['-no-pie']);
+    project.write('main.c', readFileSync(join(project.dir, 'main.c'), 'utf8').replace('return 1000 + tick % 7;', 'return 2000 + tick % 7;'));
+    const v3 = await project.build(['main.c'], 'prog-v3', ['-O0', '-no-pie'], ['-no-pie']);
+    const first = await diff(project, v1, v2, 'first.po');
+    const stacked = await diff(project, v1, v3, 'stacked.po', ['--after', first]);
+
+    const out = join(project.dir, 'prog-patched');
+    const apply = await katana(['apply', '--file', v1, first, '-o', out], project.dir);
+    assert.is(apply.exitCode, 0, apply.stderr);
+    await assertReadelfClean(out);
+    assert.is(ElfFile.open(out).buildId(), ElfFile.open(v1).buildId(), 'OUT keeps the build-id');
+    assert.ok((await firstLines(out, FIRST, 3)).every((l) => FIRST.test(l)), 'OUT starts patched');
+
+    // On disk: the stacked PO on top of the file's patch.
+    const out2 = join(project.dir, 'prog-patched-twice');
+    const onDisk = await katana(['apply', '--file', out, stacked, '-o', out2, '--json'], project.dir);
+    assert.is(onDisk.exitCode, 0, onDisk.stderr);
+    assert.equal(JSON.parse(onDisk.stdout).patches.map((p: { name: string }) => p.name), ['first.po', 'stacked.po']);
+    await assertReadelfClean(out2);
+    assert.ok((await firstLines(out2, STACKED, 3)).every((l) => STACKED.test(l)), 'OUT2 starts with both patches');
+
+    // Running: the process of OUT has first.po without any registry; stacked.po goes on top.
+    target = new RunningTarget(out);
+    await target.waitForLine(FIRST);
+    const listed = await katana(['list', '--pid', String(target.pid), '--json'], project.dir);
+    assert.equal(JSON.parse(listed.stdout).patches.map((p: { id: string }) => p.id), [sha256(first)], 'the file\'s patch is listed for its process');
+    const same = await katana(['apply', '--pid', String(target.pid), first], project.dir);
+    assert.is(same.exitCode, 4, `first.po is already in the file: ${same.stderr}`);
+    const live = await katana(['apply', '--pid', String(target.pid), stacked], project.dir);
+    assert.is(live.exitCode, 0, live.stderr);
+    const from = await target.waitForLine(STACKED);
+    await target.waitForLine(STACKED, from + 5);
+    assert.equal(target.lines.slice(from).filter((l) => !STACKED.test(l)), [], 'only stacked output after the switch');
+    const after = await katana(['list', '--pid', String(target.pid), '--json'], project.dir);
+    assert.equal(JSON.parse(after.stdout).patches.map((p: { id: string }) => p.id), [sha256(first), sha256(stacked)], 'the registry starts with the file\'s patch');
+    assert.not.ok(V1.test(target.lines.at(-1)!));
+  } finally {
+    target?.kill();
+    project.remove();
+  }
+});
+
+dynamic.run();
+
+const refusals = suite('apply --file refusals');
+
+refusals('a PIE and a library function the executable does not import are refused in one line, writing nothing', async () => {
+  const project = new TempProject('persist-refusals');
+  try {
+    const pie = await buildCase(project, 'pie_aslr', ['-O0', '-fPIE'], ['-pie']);
+    const piePo = await diff(project, pie.v1, pie.v2, 'pie.po');
+    const out = join(project.dir, 'out');
+    const r = await katana(['apply', '--file', pie.v1, piePo, '-o', out], project.dir);
+    assert.is(r.exitCode, 1, r.stderr);
+    assert.match(r.stderr, /^katana: .*prog is a position-independent executable or a shared library; apply --file writes patches into non-PIE \(ET_EXEC\) executables only/);
+    assert.is(r.stderr.trim().split('\n').length, 1);
+    assert.not.ok(existsSync(out));
+
+    const other = new TempProject('persist-refusals-libc');
+    try {
+      const libc = await buildCase(other, 'libc_new_call', ['-O0', '-no-pie'], ['-no-pie']);
+      const po = await diff(other, libc.v1, libc.v2, 'upper.po');
+      const refused = await katana(['apply', '--file', libc.v1, po, '-o', out], other.dir);
+      assert.is(refused.exitCode, 1, refused.stderr);
+      assert.match(refused.stderr, /^katana: toupper needed by the patch is a shared-library symbol that .*prog does not import; /);
+      assert.is(refused.stderr.trim().split('\n').length, 1);
+      assert.not.ok(existsSync(out));
+    } finally {
+      other.remove();
+    }
+  } finally {
+    project.remove();
+  }
+});
+
+refusals.run();

@@ -1,0 +1,171 @@
+// applyPatchToFile: writes a copy of an executable that starts already patched (`katana apply --file
+// EXE PO -o OUT`), the answer to the blog post's "next time you run the program". Nothing runs: the
+// patch area the live applier would mmap becomes loadable segments of the file, and the trampolines
+// are written into the file's text. The new file region, appended at the end of the file:
+//
+//   [ program header table | patch record note ]  PT_LOAD R     (at V, the region's first page)
+//   [ .text.new | jump table | .rodata.new | .eh_frame ]  PT_LOAD R+X  (the patch area, as live)
+//   [ GOT | .data.new | .bss.new ]                        PT_LOAD R+W
+//
+// V lies just below the lowest PT_LOAD (0x400000 on a non-PIE executable leaves ~4 MiB above
+// mmap_min_addr): within rel32 reach of all code, below 4 GiB for the R_X86_64_32 addresses of
+// -fno-pie code, and away from the end of .bss, where the kernel starts the heap (and where older
+// kernels only zero the .bss of the LAST segment). A new table is needed because the old one has no
+// room; e_phoff and PT_PHDR point at it, and since its file offset and address differ by the same
+// amount as the first PT_LOAD's, both ways the kernel computes AT_PHDR agree. Each later apply adds a
+// region below the previous one and retargets the record's PT_NOTE; old tables are left as dead bytes.
+// Only ET_EXEC files: a PIE would need its absolute relocations turned into dynamic ones (refused).
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { ET_EXEC, ElfFile, PF_R, PF_W, PF_X, PT_LOAD, PT_NOTE, PT_PHDR, type Segment } from '@katana/elf';
+import { patchObjectId, writePatchObject, type PatchObject } from '@katana/po';
+import { registryEntry } from '../registry-entry.js';
+import { MIN_MAP_ADDRESS } from '../choose-range.js';
+import { PAGE_SIZE, planArea } from '../plan.js';
+import type { RegistryEntry } from '../registry-format.js';
+import { relocate, symbolAddress } from '../relocate.js';
+import { encodeJmpRel32, trampolineSites } from '../write.js';
+import { FileAlreadyPatchedError, FileBaseMismatchError, FileBuildIdMismatchError, PersistError } from './errors.js';
+import { encodeRegistryNote, findFileRegistry } from './file-registry.js';
+import { resolveFileSymbols } from './file-symbols.js';
+import { encodeProgramHeaders, PHDR_SIZE, setProgramHeaderTable } from './program-headers.js';
+
+/** What to patch, and where the result goes. */
+export interface FileApplyOptions {
+  /** The executable to read (left unchanged unless it is also `output`). */
+  input: string;
+  output: string;
+  po: PatchObject;
+  /** How messages and the record name the patch; "the patch" when absent. */
+  poName?: string;
+  /** patchObjectId of the PO file; default: the id of writePatchObject(po). */
+  id?: string;
+}
+
+/** What apply --file did. */
+export interface FileApplyReport {
+  input: string;
+  output: string;
+  id: string;
+  /** Each redirected function: its entry and its new code (link-time = run-time addresses). */
+  functions: { name: string; from: bigint; to: bigint }[];
+  /** The patch area inside the new segments. */
+  area: { start: bigint; size: number };
+  /** The PT_LOAD segments added. */
+  segments: { vaddr: bigint; offset: number; size: number; flags: string }[];
+  /** Every patch the output's record lists, oldest first. */
+  patches: RegistryEntry[];
+}
+
+const PAGE = BigInt(PAGE_SIZE);
+const pageUp = (n: number) => Math.ceil(n / PAGE_SIZE) * PAGE_SIZE;
+
+/** Writes `output`: `input` with `po` applied on disk and recorded; throws an ApplierError subclass, writing nothing, on failure. */
+export function applyPatchToFile(options: FileApplyOptions): FileApplyReport {
+  const { input, output, po } = options;
+  const poName = options.poName ?? 'the patch';
+  let bytes: Uint8Array;
+  let mode: number;
+  try {
+    bytes = readFileSync(input);
+    mode = statSync(input).mode & 0o7777;
+  } catch (cause) {
+    throw new PersistError(`cannot read ${input}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { cause });
+  }
+  const elf = ElfFile.parse(bytes, input);
+  if (elf.header.type !== ET_EXEC) {
+    throw new PersistError(`${input} is a position-independent executable or a shared library; apply --file writes patches into non-PIE (ET_EXEC) executables only (patch the running process with --pid)`);
+  }
+  const buildId = elf.buildId();
+  if (buildId !== po.targetBuildId.toLowerCase()) throw new FileBuildIdMismatchError(input, poName, po.targetBuildId, buildId);
+  const id = options.id ?? patchObjectId(writePatchObject(po));
+  const record = findFileRegistry(elf, bytes, input);
+  const applied = record?.entries ?? [];
+  checkFileBase(input, poName, id, po.basePatches ?? [], applied);
+
+  // Lay the region out: header page(s), then the patch area exactly as the live applier plans it.
+  const resolved = resolveFileSymbols(elf, input, po);
+  const plan = planArea(po, resolved);
+  const sites = trampolineSites(po, 0n);
+  const hasData = plan.size > plan.codeSize;
+  const segments = elf.segments.map((s) => ({ ...s }));
+  const phdrCount = segments.length + (hasData ? 3 : 2) + (record === undefined ? 1 : 0);
+  const noteOffset = phdrCount * PHDR_SIZE;
+  const functions = sites.map((s) => ({ name: s.name, from: s.site, to: 0n }));
+  // The note's size depends on names and counts only, so it is known before the addresses are.
+  const draftNote = encodeRegistryNote([...applied, registryEntry(id, poName, 0n, plan, po, functions.map((f) => ({ name: f.name, address: f.from, to: 0n, original: new Uint8Array(5) })))]);
+  const headerSize = pageUp(noteOffset + draftNote.length);
+  const loads = segments.filter((s) => s.type === PT_LOAD);
+  const lowest = loads.reduce((a, b) => (b.vaddr < a.vaddr ? b : a));
+  const regionVaddr = (lowest.vaddr & ~(PAGE - 1n)) - BigInt(headerSize + plan.size);
+  if (regionVaddr < MIN_MAP_ADDRESS) {
+    throw new PersistError(`${input} has no room below its lowest segment (0x${lowest.vaddr.toString(16)}) for ${headerSize + plan.size} more bytes of patches`);
+  }
+  const regionOffset = pageUp(bytes.length);
+  const base = regionVaddr + BigInt(headerSize);
+
+  // Relocate for that address, and redirect the old entries in the copy of the file.
+  const image = relocate({ po, plan, base, resolved });
+  const out = new Uint8Array(regionOffset + headerSize + plan.size);
+  out.set(bytes);
+  const redirected = functions.map((f, i) => {
+    const to = symbolAddress({ po, plan, base, resolved }, sites[i]!.symbol);
+    const at = fileOffsetOf(segments, f.from, input, f.name);
+    const original = bytes.slice(at, at + 5);
+    out.set(encodeJmpRel32(f.from, to), at);
+    return { name: f.name, address: f.from, to, original };
+  });
+  const entry = registryEntry(id, poName, base, plan, po, redirected);
+  const note = encodeRegistryNote([...applied, entry]);
+
+  // The new program header table: PT_PHDR and the record's PT_NOTE retargeted, the new PT_LOADs
+  // in address order, i.e. before the old ones (and after PT_PHDR and PT_INTERP, which precede them).
+  const load = (offset: number, vaddr: bigint, size: number, flags: number): Segment => ({ type: PT_LOAD, flags, offset, vaddr, paddr: vaddr, filesz: size, memsz: size, align: PAGE_SIZE });
+  const added = [
+    load(regionOffset, regionVaddr, headerSize, PF_R),
+    load(regionOffset + headerSize, base, plan.codeSize, PF_R | PF_X),
+    ...(hasData ? [load(regionOffset + headerSize + plan.codeSize, base + BigInt(plan.codeSize), plan.size - plan.codeSize, PF_R | PF_W)] : []),
+  ];
+  const noteSegment: Segment = { type: PT_NOTE, flags: PF_R, offset: regionOffset + noteOffset, vaddr: regionVaddr + BigInt(noteOffset), paddr: regionVaddr + BigInt(noteOffset), filesz: note.length, memsz: note.length, align: 4 };
+  if (record === undefined) segments.push(noteSegment);
+  else segments[record.phdrIndex] = noteSegment;
+  for (const s of segments) {
+    if (s.type !== PT_PHDR) continue;
+    Object.assign(s, { offset: regionOffset, vaddr: regionVaddr, paddr: regionVaddr, filesz: noteOffset, memsz: noteOffset });
+  }
+  const firstLoad = segments.findIndex((s) => s.type === PT_LOAD);
+  segments.splice(firstLoad, 0, ...added);
+
+  out.set(encodeProgramHeaders(segments), regionOffset);
+  out.set(note, regionOffset + noteOffset);
+  out.set(image, regionOffset + headerSize);
+  setProgramHeaderTable(out, regionOffset, segments.length);
+  try {
+    writeFileSync(output, out, { mode });
+  } catch (cause) {
+    throw new PersistError(`cannot write ${output}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { cause });
+  }
+  return {
+    input,
+    output,
+    id,
+    functions: redirected.map((f) => ({ name: f.name, from: f.address, to: f.to })),
+    area: { start: base, size: plan.size },
+    segments: added.map((s) => ({ vaddr: s.vaddr, offset: s.offset, size: s.memsz, flags: `${s.flags & PF_R ? 'R' : ''}${s.flags & PF_W ? 'W' : ''}${s.flags & PF_X ? 'E' : ''}` })),
+    patches: [...applied, entry],
+  };
+}
+
+/** Throws unless the file carries exactly `expected`, in order, and not `id` already. */
+function checkFileBase(path: string, poName: string, id: string, expected: readonly string[], applied: readonly RegistryEntry[]): void {
+  const same = applied.find((e) => e.id === id);
+  if (same) throw new FileAlreadyPatchedError(path, poName, id, new Date(same.appliedAt));
+  const ids = applied.map((e) => e.id);
+  if (ids.length !== expected.length || ids.some((a, i) => a !== expected[i])) throw new FileBaseMismatchError(path, poName, ids, [...expected]);
+}
+
+/** The file offset of the 5 bytes at link-time address `address` (a function entry). */
+function fileOffsetOf(segments: readonly Segment[], address: bigint, path: string, name: string): number {
+  const s = segments.find((p) => p.type === PT_LOAD && address >= p.vaddr && address + 5n <= p.vaddr + BigInt(p.filesz));
+  if (s === undefined) throw new PersistError(`function ${name} at 0x${address.toString(16)} is not in the file contents of any segment of ${path}`);
+  return s.offset + Number(address - s.vaddr);
+}
