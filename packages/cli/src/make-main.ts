@@ -58,7 +58,8 @@ async function patchSince(argv: string[]): Promise<number> {
   const env = { ...process.env, CC: 'katana-cc', CXX: 'katana-c++', KATANA_STORE: store, PATH: `${binDir}:${process.env.PATH ?? ''}` };
   const build = (dir: string, label: string) => {
     const t0 = Date.now();
-    const r = spawnSync('sh', ['-c', values.build!], { cwd: dir, env, stdio: ['ignore', 'inherit', 'inherit'] });
+    // With --json, stdout carries the report alone: the build's own output goes to stderr.
+    const r = spawnSync('sh', ['-c', values.build!], { cwd: dir, env, stdio: ['ignore', values.json ? 2 : 'inherit', 'inherit'] });
     if (r.status !== 0) throw new BuildError(`building ${label} with '${values.build}' in ${dir} failed (exit ${r.status})`);
     progress(`built ${label} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   };
