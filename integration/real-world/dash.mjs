@@ -20,14 +20,19 @@ export const dash = {
 };
 
 /**
- * The build, run in a source tree: configure once, then make. A git checkout gives every file its
- * checkout time, in no useful order, so automake's rebuild rules would see configure or
- * Makefile.in older than their inputs and rerun aclocal/automake/autoconf (which a clean machine
- * does not have): the touch puts the generated files back after their inputs first.
+ * Configures a fresh source tree. A git checkout gives every file its checkout time, in no useful
+ * order, so automake's rebuild rules would see configure or Makefile.in older than their inputs
+ * and rerun aclocal/automake/autoconf (which a clean machine does not have): the touch puts the
+ * generated files back after their inputs first.
  */
+export const configureCommand = 'touch aclocal.m4 && touch configure config.h.in Makefile.in src/Makefile.in && ./configure --quiet';
+
+/** Builds a configured tree. */
+export const makeCommand = (jobs) => `make -j${jobs} --silent`;
+
+/** The whole build, run in a source tree: configure once, then make. */
 export function buildCommand(jobs) {
-  return 'test -f config.status || { touch aclocal.m4 && touch configure config.h.in Makefile.in src/Makefile.in && ' +
-    `./configure --quiet; } && make -j${jobs} --silent`;
+  return `test -f config.status || { ${configureCommand}; } && ${makeCommand(jobs)}`;
 }
 
 const git = (dir, ...args) => run('git', ['-c', 'user.name=katana', '-c', 'user.email=katana@example.invalid', ...args], { cwd: dir });
