@@ -22,7 +22,7 @@ const realWorld = suite('real world: dash and Debian patch 0018');
 
 realWorld('a running dash is hot-patched with the fix Debian ships, and keeps its state', async () => {
   const r = await execa(process.execPath, [join(repoRoot, 'integration', 'real-world', 'run.mjs'), '--json'], { cwd: repoRoot, reject: false });
-  process.stderr.write(r.stderr.split('\n').filter((line) => line.startsWith('real-world:') || line.startsWith('  ')).join('\n') + '\n');
+  process.stderr.write(r.stderr.split('\n').filter((line) => /^(real-world:|figures|  )/.test(line)).join('\n') + '\n');
   assert.is(r.exitCode, 0, r.stderr.split('\n').filter((line) => line.startsWith('real-world:')).pop());
   const report = JSON.parse(r.stdout) as Report;
   assert.ok(report.ok);
