@@ -115,7 +115,7 @@ function print(report) {
   const f = report.figures;
   const rows = [
     [`plain build of ${dash.baseTag} with CC=cc (configure + make)`, `${f.plainBuildSeconds.toFixed(1)} s`],
-    ['the same build with CC=katana-cc (katana-make\'s worktree)', `${f.katanaCcBuildSeconds.toFixed(1)} s (+${f.overheadPercent.toFixed(0)} %)`],
+    ['the same build with CC=katana-cc (katana-make\'s worktree)', `${f.katanaCcBuildSeconds.toFixed(1)} s (${f.overheadPercent >= 0 ? '+' : ''}${f.overheadPercent.toFixed(0)} %)`],
     ['katana-make patch-since (two builds and the diff)', `${f.patchSinceSeconds.toFixed(1)} s`],
     ['the diff inside katana-make', `${f.patchSinceDiffSeconds.toFixed(2)} s`],
     ['katana diff (the CLI, Node start-up included)', `${f.katanaDiffSeconds.toFixed(2)} s`],
