@@ -53,7 +53,8 @@ export async function patchBuilds(o: PatchBuildsOptions): Promise<OutputSummary[
   const env = { ...process.env, CC: 'katana-cc', CXX: 'katana-c++', KATANA_STORE: o.store, PATH: `${binDir}:${process.env.PATH ?? ''}` };
   const build = (dir: string, label: string) => {
     const t0 = Date.now();
-    const r = spawnSync('sh', ['-c', o.build], { cwd: dir, env, stdio: ['ignore', 'inherit', 'inherit'] });
+    // The build's own output goes to stderr: stdout carries katana-make's summary (or its --json report) alone.
+    const r = spawnSync('sh', ['-c', o.build], { cwd: dir, env, stdio: ['ignore', 2, 'inherit'] });
     if (r.status !== 0) throw new BuildError(`building ${label} with '${o.build}' in ${dir} failed (exit ${r.status})`);
     o.progress(`built ${label} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   };
