@@ -14,28 +14,24 @@
 //   5. On any error: roll back every write and mapping (undo.ts), detach, rethrow a typed error.
 // The target is never left half-patched, and keeps running in every case.
 import { patchObjectId, writePatchObject, type PatchObject } from '@katana/po';
-import { ProcessMemory } from '@katana/ptrace';
-import { checkBase } from './base.js';
+import type { ProcessMemory } from '@katana/ptrace';
 import type { UnsafeStateError } from './errors.js';
 import { areaRequest, mapNear } from './map.js';
-import { explainOsError } from './os-errors.js';
+import { explainOsError, openProcessMemory } from './os-errors.js';
 import { planArea } from './plan.js';
+import { preparePatch } from './prepare.js';
 import { withHighPriority } from './priority.js';
 import { readProcess } from './process.js';
-import { encodeRegistryEntry } from './registry-format.js';
-import { readFileRegistry } from './persist/file-registry.js';
-import { assertRegistryUnchanged, findRegistry, patchCfiOf } from './registry-read.js';
-import { commitRegistry, createRegistryRegion, placeRegistryEntry, writeRegistryEntry } from './registry-write.js';
 import { registryEntry } from './registry-entry.js';
+import { encodeRegistryEntry } from './registry-format.js';
+import { assertRegistryUnchanged } from './registry-read.js';
+import { commitRegistry, createRegistryRegion, placeRegistryEntry, writeRegistryEntry } from './registry-write.js';
 import { relocate, symbolAddress } from './relocate.js';
 import { remoteMunmap } from './remote-syscall.js';
-import { SafetyCheck, unsafeRanges } from './safety.js';
-import { stackedSites } from './stack.js';
-import { resolveSymbols } from './symbols.js';
-import { findTargetModule } from './target-module.js';
+import type { SafetyCheck } from './safety.js';
 import { ThreadGroup } from './threads.js';
 import { UndoLog } from './undo.js';
-import { prepareTrampoline, trampolineSites, writeBody, writeTrampoline } from './write.js';
+import { prepareTrampoline, writeBody, writeTrampoline } from './write.js';
 
 /** What to apply where. */
 export interface ApplyOptions {
@@ -84,35 +80,16 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
 
   // Phase 1: nothing stopped.
   const model = readProcess(pid);
-  const target = findTargetModule(model, po, poName);
   const id = options.id ?? patchObjectId(writePatchObject(po));
-  let memory: ProcessMemory;
+  const memory = openProcessMemory(pid);
   try {
-    memory = new ProcessMemory(pid);
-  } catch (error) {
-    throw explainOsError(pid, error);
-  }
-  try {
-    const registry = findRegistry(pid, memory, model.maps);
-    // An executable patched on disk (apply --file) starts with its file's patches: until a live
-    // apply creates the registry, they are the applied ones, and they seed the registry it creates.
-    const inherited = registry === undefined ? readFileRegistry(model.exe.file) : [];
-    const applied = registry?.entries ?? inherited;
-    checkBase(pid, poName, id, po.basePatches ?? [], { entries: applied });
+    const { target, registry, inherited, resolved, sites, safety } = preparePatch(model, memory, po, poName, id);
     const inheritedBytes = inherited.map(encodeRegistryEntry);
-    const bias = target.bias;
-    // Stacking (stack.ts): symbols resolve to the newest patch's definitions first, and the copies
-    // earlier patches made of a function this one replaces get trampolines too.
-    const resolved = resolveSymbols(model, po, memory, applied, target);
     const plan = planArea(po, resolved);
-    const ownSites = trampolineSites(po, bias);
-    const stacked = stackedSites(ownSites, applied);
-    const sites = [...ownSites, ...stacked.sites];
     // The entry's size depends only on names and counts: known now, so phase 2 can map a region for it.
     const draft = registryEntry(id, poName, 0n, plan, po, sites.map((s) => ({ name: s.name, address: s.site, to: 0n, original: new Uint8Array(5) })));
     const placement = placeRegistryEntry(registry, encodeRegistryEntry(draft).length + inheritedBytes.reduce((n, e) => n + e.length, 0));
     const request = areaRequest(po, plan, resolved, sites);
-    const safety = new SafetyCheck([...unsafeRanges(po, bias), ...stacked.unsafe], memory, model, patchCfiOf(applied, memory));
 
     // Phase 2: seize, and map the area in one briefly stopped thread.
     const group = ThreadGroup.seize(pid);

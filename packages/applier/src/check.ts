@@ -1,21 +1,14 @@
 // checkPatch: the analysis of an apply without the apply (`katana check`). With nothing stopped it
-// reads the process model, checks the build-id and the patch registry (already applied? the base
-// the PO expects?), resolves the patch's symbols and loads the CFI of every module and of the
-// patches already applied; then it seizes the process, stops every thread, walks each stack, and detaches.
-// Nothing is written to the target, so it carries on exactly as before. The answer: could the patch
+// runs apply's phase 1 (prepare.ts: the module the PO changes, the patches applied and the PO's
+// base, symbols, the CFI of every module and applied patch); then it seizes the process, stops
+// every thread, walks each stack, and detaches. Nothing is written to the target, so it carries on exactly as before. The answer: could the patch
 // be applied at this moment, and if not, which threads are in or returning into unsafe code.
 import type { PatchObject } from '@katana/po';
-import { ProcessMemory } from '@katana/ptrace';
-import { checkBase } from './base.js';
-import { BuildIdMismatchError } from './errors.js';
-import { explainOsError } from './os-errors.js';
+import { explainOsError, openProcessMemory } from './os-errors.js';
+import { preparePatch } from './prepare.js';
 import { readProcess } from './process.js';
-import { findRegistry, patchCfiOf } from './registry-read.js';
-import { SafetyCheck, unsafeRanges, type UnsafeThread } from './safety.js';
-import { stackedSites } from './stack.js';
-import { resolveSymbols } from './symbols.js';
+import type { UnsafeThread } from './safety.js';
 import { ThreadGroup } from './threads.js';
-import { trampolineSites } from './write.js';
 
 /** What to check. */
 export interface CheckOptions {
@@ -44,22 +37,9 @@ export interface CheckReport {
 export function checkPatch(options: CheckOptions): CheckReport {
   const { pid, po } = options;
   const model = readProcess(pid);
-  if (model.buildId !== po.targetBuildId.toLowerCase()) {
-    throw new BuildIdMismatchError(pid, options.poName ?? 'the patch', po.targetBuildId, model.exePath, model.buildId);
-  }
-  let memory: ProcessMemory;
+  const memory = openProcessMemory(pid);
   try {
-    memory = new ProcessMemory(pid);
-  } catch (error) {
-    throw explainOsError(pid, error);
-  }
-  try {
-    const registry = findRegistry(pid, memory, model.maps);
-    checkBase(pid, options.poName ?? 'the patch', options.id, po.basePatches ?? [], registry);
-    resolveSymbols(model, po, memory, registry?.entries ?? []);
-    // As apply: earlier patches' copies of a function this one replaces are unsafe too (stack.ts).
-    const stacked = stackedSites(trampolineSites(po, model.exe.bias), registry?.entries ?? []);
-    const safety = new SafetyCheck([...unsafeRanges(po, model.exe.bias), ...stacked.unsafe], memory, model, patchCfiOf(registry?.entries ?? [], memory));
+    const { safety } = preparePatch(model, memory, po, options.poName ?? 'the patch', options.id);
     const group = ThreadGroup.seize(pid);
     const blocking: UnsafeThread[] = [];
     try {

@@ -6,7 +6,7 @@
 // are stale (the next apply unmaps them).
 import { ProcessMemory } from '@katana/ptrace';
 import { ApplierError } from './errors.js';
-import { explainOsError } from './os-errors.js';
+import { explainOsError, openProcessMemory } from './os-errors.js';
 import { readFileRegistry } from './persist/file-registry.js';
 import { readMaps, type MapEntry } from './process.js';
 import {
@@ -77,12 +77,7 @@ export function assertRegistryUnchanged(pid: number, memory: ProcessMemory, befo
 /** Reads the registry of `pid` now (for `katana list`); undefined when it has none. */
 export function readRegistry(pid: number): Registry | undefined {
   const maps = readMaps(pid);
-  let memory: ProcessMemory;
-  try {
-    memory = new ProcessMemory(pid);
-  } catch (error) {
-    throw explainOsError(pid, error);
-  }
+  const memory = openProcessMemory(pid);
   try {
     return findRegistry(pid, memory, maps);
   } catch (error) {
@@ -109,12 +104,7 @@ export function appliedPatches(pid: number): RegistryEntry[] {
 /** The CFI every applied patch of `pid` put into it, oldest patch first, with its .eh_frame bytes. */
 export function readPatchCfi(pid: number): PatchCfi[] {
   const maps = readMaps(pid);
-  let memory: ProcessMemory;
-  try {
-    memory = new ProcessMemory(pid);
-  } catch (error) {
-    throw explainOsError(pid, error);
-  }
+  const memory = openProcessMemory(pid);
   try {
     const registry = findRegistry(pid, memory, maps);
     return patchCfiOf(registry?.entries ?? readFileRegistry(`/proc/${pid}/exe`), memory);

@@ -12,7 +12,7 @@
 // Patches change no data yet, so there is no data to transform back.
 import { ProcessMemory } from '@katana/ptrace';
 import { ApplierError, type UnsafeStateError } from './errors.js';
-import { explainOsError } from './os-errors.js';
+import { explainOsError, openProcessMemory } from './os-errors.js';
 import { withHighPriority } from './priority.js';
 import { readProcess, type ProcessModel } from './process.js';
 import { type RegistryEntry } from './registry-format.js';
@@ -60,12 +60,7 @@ export function rollbackPatches(options: RollbackOptions): RollbackReport {
 function rollbackAtCurrentPriority(options: RollbackOptions): RollbackReport {
   const started = process.hrtime.bigint();
   const { pid } = options;
-  let memory: ProcessMemory;
-  try {
-    memory = new ProcessMemory(pid);
-  } catch (error) {
-    throw explainOsError(pid, error);
-  }
+  const memory = openProcessMemory(pid);
   try {
     // Phase 1: nothing stopped.
     const model = readProcess(pid);
