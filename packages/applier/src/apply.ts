@@ -96,7 +96,7 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
     const registry = findRegistry(pid, memory, model.maps);
     // An executable patched on disk (apply --file) starts with its file's patches: until a live
     // apply creates the registry, they are the applied ones, and they seed the registry it creates.
-    const inherited = registry === undefined ? readFileRegistry(model.exe.file) : [];
+    const inherited = registry === undefined ? readFileRegistry(model.exe.file, model.exe.bias) : [];
     const applied = registry?.entries ?? inherited;
     checkBase(pid, poName, id, po.basePatches ?? [], { entries: applied });
     const inheritedBytes = inherited.map(encodeRegistryEntry);
