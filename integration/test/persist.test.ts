@@ -4,7 +4,7 @@
 // refused (exit 4, nothing written); a dynamic non-PIE program patched on disk takes a second PO
 // (diff --after) both on disk and running; a stripped PIE whose patch holds absolute addresses
 // starts patched under ASLR, with its dynamic relocation table grown consistently, and takes a
-// second PO on disk and running; a shared library, a PIE patch with 32-bit absolute addresses and a
+// second PO on disk and running (also linked with DT_RELR, which stays as it was); a shared library, a PIE patch with 32-bit absolute addresses and a
 // library call the file does not import are refused with one line.
 import { execa } from 'execa';
 import { existsSync, readFileSync } from 'node:fs';
@@ -187,15 +187,16 @@ function loadBase(pid: number, exe: string): bigint {
 }
 
 /**
- * readelf -d and -rW on `file` agree: DT_RELA/DT_RELASZ are the .rela.dyn section, whose entries
- * are DT_RELASZ / 24, and exactly the first DT_RELACOUNT of them are R_X86_64_RELATIVE. Returns
- * DT_RELACOUNT and the offsets of the RELATIVE entries.
+ * readelf -d, -S and -rW on `file` agree: DT_RELA/DT_RELASZ are the .rela.dyn section, whose entries
+ * are DT_RELASZ / 24, and with DT_RELACOUNT exactly the first DT_RELACOUNT of them are
+ * R_X86_64_RELATIVE. Returns DT_RELACOUNT (undefined without one), the offsets of the RELATIVE
+ * entries in table order, and the DT_RELR and DT_RELRSZ values.
  */
-async function relaDyn(file: string): Promise<{ count: number; relative: bigint[] }> {
+async function relaDyn(file: string): Promise<{ count: number | undefined; relative: bigint[]; relr: string[] }> {
   const dynamic = String((await execa('readelf', ['-dW', file])).stdout);
   const tag = (name: string) => /\((\w+)\)\s+(0x[0-9a-f]+|\d+)/.exec(dynamic.split('\n').find((l) => l.includes(`(${name})`)) ?? '')?.[2];
   const [rela, size, count] = [tag('RELA'), tag('RELASZ'), tag('RELACOUNT')];
-  assert.ok(rela !== undefined && size !== undefined && count !== undefined, `readelf -d ${file}: RELA ${rela}, RELASZ ${size}, RELACOUNT ${count}\n${dynamic}`);
+  assert.ok(rela !== undefined && size !== undefined, `readelf -d ${file}: RELA ${rela}, RELASZ ${size}\n${dynamic}`);
   const sections = String((await execa('readelf', ['-SW', file])).stdout);
   const header = /\.rela\.dyn\s+RELA\s+([0-9a-f]+) ([0-9a-f]+) ([0-9a-f]+)/.exec(sections);
   assert.ok(header !== null, `no .rela.dyn section header in ${file}`);
@@ -207,10 +208,22 @@ async function relaDyn(file: string): Promise<{ count: number; relative: bigint[
   const n = Number(/contains (\d+) entr/.exec(relocs[start]!)![1]);
   assert.is(n * 24, Number(size), 'entries × 24 = DT_RELASZ');
   const entries = relocs.slice(start + 2, start + 2 + n).map((l) => l.trim().split(/\s+/));
-  const relativeCount = entries.findIndex((e) => e[2] !== 'R_X86_64_RELATIVE');
-  assert.is(relativeCount < 0 ? n : relativeCount, Number(count), 'the leading RELATIVE entries are DT_RELACOUNT');
-  assert.ok(entries.slice(Number(count)).every((e) => e[2] !== 'R_X86_64_RELATIVE'), 'no RELATIVE entry after the first DT_RELACOUNT');
-  return { count: Number(count), relative: entries.slice(0, Number(count)).map((e) => BigInt(`0x${e[0]}`)) };
+  if (count !== undefined) {
+    const leading = entries.findIndex((e) => e[2] !== 'R_X86_64_RELATIVE');
+    assert.is(leading < 0 ? n : leading, Number(count), 'the leading RELATIVE entries are DT_RELACOUNT');
+    assert.ok(entries.slice(Number(count)).every((e) => e[2] !== 'R_X86_64_RELATIVE'), 'no RELATIVE entry after the first DT_RELACOUNT');
+  }
+  return {
+    count: count === undefined ? undefined : Number(count),
+    relative: entries.filter((e) => e[2] === 'R_X86_64_RELATIVE').map((e) => BigInt(`0x${e[0]}`)),
+    relr: [tag('RELR') ?? 'none', tag('RELRSZ') ?? 'none'],
+  };
+}
+
+/** The RELATIVE offsets of `table` inside the RW segment an apply --json `report` added. */
+function inNewData(report: { segments: { vaddr: string; size: number; flags: string }[] }, table: { relative: bigint[] }): bigint[] {
+  const data = report.segments.find((s) => s.flags === 'RW')!;
+  return table.relative.filter((o) => o >= BigInt(data.vaddr) && o < BigInt(data.vaddr) + BigInt(data.size));
 }
 
 pie('OUT runs patched at every load bias, readelf agrees with the loader, and a second PO applies on disk and running', async () => {
@@ -236,10 +249,10 @@ pie('OUT runs patched at every load bias, readelf agrees with the loader, and a 
     // Seven pointers in .data.new (say, more_ops[3], more_names[3]) and fflush's GOT slot.
     const before = await relaDyn(deployed);
     const after = await relaDyn(out);
-    const data = report.segments.find((s: { flags: string }) => s.flags === 'RW');
-    const fresh = after.relative.filter((o) => o >= BigInt(data.vaddr) && o < BigInt(data.vaddr) + BigInt(data.size));
+    const fresh = inNewData(report, after);
     assert.is(fresh.length, 8, `RELATIVE entries in the new R+W segment: ${fresh.map((o) => o.toString(16))}`);
-    assert.is(after.count, before.count + 8);
+    assert.ok(before.count !== undefined, 'gcc\'s PIE has DT_RELACOUNT');
+    assert.is(after.count, before.count! + 8);
     assert.equal(after.relative.filter((o) => !fresh.includes(o)), before.relative, 'the old RELATIVE entries are kept, in order');
 
     // The hot-patched process: every line from the switch on is the patched one.
@@ -276,7 +289,7 @@ pie('OUT runs patched at every load bias, readelf agrees with the loader, and a 
     assert.is(onDisk.exitCode, 0, onDisk.stderr);
     assert.equal(JSON.parse(onDisk.stdout).patches.map((p: { name: string }) => p.name), ['first.po', 'stacked.po']);
     await assertReadelfClean(out2);
-    assert.is((await relaDyn(out2)).count, after.count + 8, 'the stacked patch adds its own eight');
+    assert.is((await relaDyn(out2)).count, after.count! + 8, 'the stacked patch adds its own eight');
     assert.equal(await firstLines(out2, /^tick 5 /, 6), [0, 1, 2, 3, 4, 5].map((t) => pieLine(t, 'again')), 'OUT2 starts with both patches');
 
     // Running: OUT's process lists the file's patch at its run-time addresses, and takes stacked.po.
@@ -298,6 +311,27 @@ pie('OUT runs patched at every load bias, readelf agrees with the loader, and a 
     assert.equal(both.map((p: { id: string }) => p.id), [sha256(first), sha256(stacked)], 'the registry starts with the file\'s patch');
   } finally {
     for (const t of targets) t.kill();
+    project.remove();
+  }
+});
+
+pie('a PIE with packed relative relocations (DT_RELR, no DT_RELACOUNT) keeps DT_RELR and gets its RELATIVE entries in .rela.dyn', async () => {
+  const project = new TempProject('persist-pie-relr');
+  try {
+    const { v1, v2 } = await buildCase(project, 'pie_pointers', ['-O0', '-fPIE'], ['-pie', '-Wl,-z,pack-relative-relocs']);
+    const po = await diff(project, v1, v2, 'fix.po');
+    const out = join(project.dir, 'prog-patched');
+    const apply = await katana(['apply', '--file', v1, po, '-o', out, '--json'], project.dir);
+    assert.is(apply.exitCode, 0, apply.stderr);
+    await assertReadelfClean(out);
+    const before = await relaDyn(v1);
+    const after = await relaDyn(out);
+    assert.ok(before.count === undefined && before.relr[0] !== 'none', `v1 uses DT_RELR without DT_RELACOUNT: ${before.relr}`);
+    assert.equal(after.relr, before.relr, 'DT_RELR and DT_RELRSZ unchanged');
+    assert.is(after.count, undefined, 'no DT_RELACOUNT added');
+    assert.is(inNewData(JSON.parse(apply.stdout), after).length, 8);
+    assert.equal(await firstLines(out, /^tick 5 /, 6), [0, 1, 2, 3, 4, 5].map((t) => pieLine(t, 'patched')));
+  } finally {
     project.remove();
   }
 });
