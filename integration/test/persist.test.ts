@@ -2,8 +2,10 @@
 // stripped) written to disk already patched, whose process prints exactly what a live-patched one
 // prints; readelf reads OUT without a warning and OUT keeps its build-id; the same PO again is
 // refused (exit 4, nothing written); a dynamic non-PIE program patched on disk takes a second PO
-// (diff --after) both on disk and running; a PIE and a library call the file does not import are
-// refused with one line.
+// (diff --after) both on disk and running; a stripped PIE whose patch holds absolute addresses
+// starts patched under ASLR, with its dynamic relocation table grown consistently, and takes a
+// second PO on disk and running (also linked with DT_RELR, which stays as it was); a shared library, a PIE patch with 32-bit absolute addresses and a
+// library call the file does not import are refused with one line.
 import { execa } from 'execa';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -162,19 +164,210 @@ dynamic('a second PO made with --after applies to the patched file on disk and t
 
 dynamic.run();
 
+const pie = suite('apply --file: a stripped PIE whose patch holds absolute addresses');
+
+/** What pie_pointers prints at `tick` once patched; `tag` is "patched" (fix.patch) or "again" (the stacked PO). */
+function pieLine(tick: number, tag: string): string {
+  const ops: [string, number][] = [['twice', 2 * tick], ['square', tick * tick], ['cube', (tick * tick * tick) | 0]];
+  const [name, value] = ops[tick % 3]!;
+  return `tick ${tick} ${name} ${value} (${tag})`;
+}
+
+/** Asserts every line of `lines` is what the patched program prints at the tick it names. */
+function assertPieLines(lines: string[], tag: string, what: string): void {
+  assert.ok(lines.length > 0, `${what}: no lines`);
+  for (const line of lines) assert.is(line, pieLine(Number(/^tick (\d+) /.exec(line)?.[1] ?? -1), tag), what);
+}
+
+/** The start of the mapping of `exe` at file offset 0 in `pid`: its load bias (PIE at link-time 0). */
+function loadBase(pid: number, exe: string): bigint {
+  const line = readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n').find((l) => l.endsWith(exe) && / 00000000 /.test(l));
+  assert.ok(line !== undefined, `no offset-0 mapping of ${exe} in pid ${pid}`);
+  return BigInt(`0x${line!.split('-')[0]}`);
+}
+
+/**
+ * readelf -d, -S and -rW on `file` agree: DT_RELA/DT_RELASZ are the .rela.dyn section, whose entries
+ * are DT_RELASZ / 24, and with DT_RELACOUNT exactly the first DT_RELACOUNT of them are
+ * R_X86_64_RELATIVE. Returns DT_RELACOUNT (undefined without one), the offsets of the RELATIVE
+ * entries in table order, and the DT_RELR and DT_RELRSZ values.
+ */
+async function relaDyn(file: string): Promise<{ count: number | undefined; relative: bigint[]; relr: string[] }> {
+  const dynamic = String((await execa('readelf', ['-dW', file])).stdout);
+  const tag = (name: string) => /\((\w+)\)\s+(0x[0-9a-f]+|\d+)/.exec(dynamic.split('\n').find((l) => l.includes(`(${name})`)) ?? '')?.[2];
+  const [rela, size, count] = [tag('RELA'), tag('RELASZ'), tag('RELACOUNT')];
+  assert.ok(rela !== undefined && size !== undefined, `readelf -d ${file}: RELA ${rela}, RELASZ ${size}\n${dynamic}`);
+  const sections = String((await execa('readelf', ['-SW', file])).stdout);
+  const header = /\.rela\.dyn\s+RELA\s+([0-9a-f]+) ([0-9a-f]+) ([0-9a-f]+)/.exec(sections);
+  assert.ok(header !== null, `no .rela.dyn section header in ${file}`);
+  assert.is(BigInt(`0x${header![1]}`), BigInt(rela!), '.rela.dyn is where DT_RELA points');
+  assert.is(Number(`0x${header![3]}`), Number(size), '.rela.dyn is DT_RELASZ long');
+  const relocs = String((await execa('readelf', ['-rW', file])).stdout).split('\n');
+  const start = relocs.findIndex((l) => l.startsWith(`Relocation section '.rela.dyn' at offset 0x${header![2].replace(/^0+/, '')} contains `));
+  assert.ok(start >= 0, `readelf -r lists .rela.dyn at its new offset:\n${relocs.join('\n')}`);
+  const n = Number(/contains (\d+) entr/.exec(relocs[start]!)![1]);
+  assert.is(n * 24, Number(size), 'entries × 24 = DT_RELASZ');
+  const entries = relocs.slice(start + 2, start + 2 + n).map((l) => l.trim().split(/\s+/));
+  if (count !== undefined) {
+    const leading = entries.findIndex((e) => e[2] !== 'R_X86_64_RELATIVE');
+    assert.is(leading < 0 ? n : leading, Number(count), 'the leading RELATIVE entries are DT_RELACOUNT');
+    assert.ok(entries.slice(Number(count)).every((e) => e[2] !== 'R_X86_64_RELATIVE'), 'no RELATIVE entry after the first DT_RELACOUNT');
+  }
+  return {
+    count: count === undefined ? undefined : Number(count),
+    relative: entries.filter((e) => e[2] === 'R_X86_64_RELATIVE').map((e) => BigInt(`0x${e[0]}`)),
+    relr: [tag('RELR') ?? 'none', tag('RELRSZ') ?? 'none'],
+  };
+}
+
+/** The RELATIVE offsets of `table` inside the RW segment an apply --json `report` added. */
+function inNewData(report: { segments: { vaddr: string; size: number; flags: string }[] }, table: { relative: bigint[] }): bigint[] {
+  const data = report.segments.find((s) => s.flags === 'RW')!;
+  return table.relative.filter((o) => o >= BigInt(data.vaddr) && o < BigInt(data.vaddr) + BigInt(data.size));
+}
+
+pie('OUT runs patched at every load bias, readelf agrees with the loader, and a second PO applies on disk and running', async () => {
+  const project = new TempProject('persist-pie');
+  const targets: RunningTarget[] = [];
+  try {
+    const { v1, v2 } = await buildCase(project, 'pie_pointers', ['-O0', '-fPIE'], ['-pie']);
+    project.write('main.c', readFileSync(join(project.dir, 'main.c'), 'utf8').replace('(patched)', '(again)'));
+    const v3 = await project.build(['main.c'], 'prog-v3', ['-O0', '-fPIE'], ['-pie']);
+    const first = await diff(project, v1, v2, 'first.po');
+    const stacked = await diff(project, v1, v3, 'stacked.po', ['--after', first]);
+    const deployed = join(project.dir, 'deployed');
+    await execa('strip', ['-o', deployed, v1]);
+    const out = join(project.dir, 'prog-patched');
+
+    const apply = await katana(['apply', '--file', deployed, first, '-o', out, '--json'], project.dir);
+    assert.is(apply.exitCode, 0, apply.stderr);
+    const report = JSON.parse(apply.stdout);
+    await assertReadelfClean(out);
+    assert.is(ElfFile.open(out).header.type, ElfFile.open(deployed).header.type, 'OUT is still a PIE (ET_DYN)');
+    assert.is(ElfFile.open(out).buildId(), ElfFile.open(v1).buildId(), 'OUT keeps the build-id');
+
+    // Seven pointers in .data.new (say, more_ops[3], more_names[3]) and fflush's GOT slot.
+    const before = await relaDyn(deployed);
+    const after = await relaDyn(out);
+    const fresh = inNewData(report, after);
+    assert.is(fresh.length, 8, `RELATIVE entries in the new R+W segment: ${fresh.map((o) => o.toString(16))}`);
+    assert.ok(before.count !== undefined, 'gcc\'s PIE has DT_RELACOUNT');
+    assert.is(after.count, before.count! + 8);
+    assert.equal(after.relative.filter((o) => !fresh.includes(o)), before.relative, 'the old RELATIVE entries are kept, in order');
+
+    // The hot-patched process: every line from the switch on is the patched one.
+    const live = new RunningTarget(deployed);
+    targets.push(live);
+    await live.waitForLine(/^tick \d+ (twice|square) \d+$/);
+    const hot = await katana(['apply', '--pid', String(live.pid), first], project.dir);
+    assert.is(hot.exitCode, 0, hot.stderr);
+    const switched = await live.waitForLine(/\(patched\)$/);
+    await live.waitForLine(/\(patched\)$/, switched + 5);
+    assertPieLines(live.lines.slice(switched), 'patched', 'the hot-patched process');
+
+    // OUT, started three times (ASLR: three load biases), prints the same from its first line.
+    const bases = new Set<bigint>();
+    for (let run = 0; run < 3; run++) {
+      const target = new RunningTarget(out);
+      targets.push(target);
+      await target.waitForLine(/^tick 5 /);
+      bases.add(loadBase(target.pid, out));
+      target.kill();
+      assert.equal(target.lines.slice(0, 6), [0, 1, 2, 3, 4, 5].map((t) => pieLine(t, 'patched')), `run ${run} of OUT`);
+    }
+    assert.ok(bases.size > 1 && !bases.has(0n), `OUT was loaded at different nonzero biases: ${[...bases].map((b) => b.toString(16))}`);
+
+    const list = await katana(['list', '--file', out, '--json'], project.dir);
+    assert.is(list.exitCode, 0, list.stderr);
+    const recorded = JSON.parse(list.stdout).patches;
+    assert.equal(recorded.map((p: { id: string; name: string }) => [p.id, p.name]), [[sha256(first), 'first.po']]);
+    assert.equal(recorded[0].functions.map((f: { name: string }) => f.name), ['show']);
+
+    // On disk: the stacked PO goes on top, into a second region above the first.
+    const out2 = join(project.dir, 'prog-patched-twice');
+    const onDisk = await katana(['apply', '--file', out, stacked, '-o', out2, '--json'], project.dir);
+    assert.is(onDisk.exitCode, 0, onDisk.stderr);
+    assert.equal(JSON.parse(onDisk.stdout).patches.map((p: { name: string }) => p.name), ['first.po', 'stacked.po']);
+    await assertReadelfClean(out2);
+    assert.is((await relaDyn(out2)).count, after.count! + 8, 'the stacked patch adds its own eight');
+    assert.equal(await firstLines(out2, /^tick 5 /, 6), [0, 1, 2, 3, 4, 5].map((t) => pieLine(t, 'again')), 'OUT2 starts with both patches');
+
+    // Running: OUT's process lists the file's patch at its run-time addresses, and takes stacked.po.
+    const running = new RunningTarget(out);
+    targets.push(running);
+    await running.waitForLine(/\(patched\)$/);
+    const bias = loadBase(running.pid, out);
+    const listed = JSON.parse((await katana(['list', '--pid', String(running.pid), '--json'], project.dir)).stdout).patches;
+    assert.equal(listed.map((p: { id: string }) => p.id), [sha256(first)], 'the file\'s patch is listed for its process');
+    assert.is(BigInt(listed[0].area.start), BigInt(recorded[0].area.start) + bias, 'at its link-time address plus the load bias');
+    const same = await katana(['apply', '--pid', String(running.pid), first], project.dir);
+    assert.is(same.exitCode, 4, `first.po is already in the file: ${same.stderr}`);
+    const again = await katana(['apply', '--pid', String(running.pid), stacked], project.dir);
+    assert.is(again.exitCode, 0, again.stderr);
+    const from = await running.waitForLine(/\(again\)$/);
+    await running.waitForLine(/\(again\)$/, from + 5);
+    assertPieLines(running.lines.slice(from), 'again', 'OUT\'s process after stacked.po');
+    const both = JSON.parse((await katana(['list', '--pid', String(running.pid), '--json'], project.dir)).stdout).patches;
+    assert.equal(both.map((p: { id: string }) => p.id), [sha256(first), sha256(stacked)], 'the registry starts with the file\'s patch');
+  } finally {
+    for (const t of targets) t.kill();
+    project.remove();
+  }
+});
+
+pie('a PIE with packed relative relocations (DT_RELR, no DT_RELACOUNT) keeps DT_RELR and gets its RELATIVE entries in .rela.dyn', async () => {
+  const project = new TempProject('persist-pie-relr');
+  try {
+    const { v1, v2 } = await buildCase(project, 'pie_pointers', ['-O0', '-fPIE'], ['-pie', '-Wl,-z,pack-relative-relocs']);
+    const po = await diff(project, v1, v2, 'fix.po');
+    const out = join(project.dir, 'prog-patched');
+    const apply = await katana(['apply', '--file', v1, po, '-o', out, '--json'], project.dir);
+    assert.is(apply.exitCode, 0, apply.stderr);
+    await assertReadelfClean(out);
+    const before = await relaDyn(v1);
+    const after = await relaDyn(out);
+    assert.ok(before.count === undefined && before.relr[0] !== 'none', `v1 uses DT_RELR without DT_RELACOUNT: ${before.relr}`);
+    assert.equal(after.relr, before.relr, 'DT_RELR and DT_RELRSZ unchanged');
+    assert.is(after.count, undefined, 'no DT_RELACOUNT added');
+    assert.is(inNewData(JSON.parse(apply.stdout), after).length, 8);
+    assert.equal(await firstLines(out, /^tick 5 /, 6), [0, 1, 2, 3, 4, 5].map((t) => pieLine(t, 'patched')));
+  } finally {
+    project.remove();
+  }
+});
+
+pie.run();
+
 const refusals = suite('apply --file refusals');
 
-refusals('a PIE and a library function the executable does not import are refused in one line, writing nothing', async () => {
+refusals('a shared library, 32-bit absolute addresses for a PIE and a library function the executable does not import are refused in one line, writing nothing', async () => {
   const project = new TempProject('persist-refusals');
   try {
-    const pie = await buildCase(project, 'pie_aslr', ['-O0', '-fPIE'], ['-pie']);
-    const piePo = await diff(project, pie.v1, pie.v2, 'pie.po');
     const out = join(project.dir, 'out');
-    const r = await katana(['apply', '--file', pie.v1, piePo, '-o', out], project.dir);
+    const library = await buildCase(project, 'pie_aslr', ['-O0', '-fPIC'], ['-shared']);
+    const libraryPo = await diff(project, library.v1, library.v2, 'library.po');
+    const r = await katana(['apply', '--file', library.v1, libraryPo, '-o', out], project.dir);
     assert.is(r.exitCode, 1, r.stderr);
-    assert.match(r.stderr, /^katana: .*prog is a position-independent executable or a shared library; apply --file writes patches into non-PIE \(ET_EXEC\) executables only/);
+    assert.match(r.stderr, /^katana: .*prog is neither a non-PIE executable nor a PIE that a dynamic loader starts/);
     assert.is(r.stderr.trim().split('\n').length, 1);
     assert.not.ok(existsSync(out));
+
+    // v2 built from -fno-pie code: the PO addresses its string with R_X86_64_32, which no bias fits.
+    const absolute = new TempProject('persist-refusals-abs32');
+    try {
+      absolute.copyIn(join(casesDir, 'pie_aslr', 'main.c'), 'main.c');
+      const v1 = await absolute.build(['main.c'], 'prog', ['-O0', '-fPIE'], ['-pie']);
+      await absolute.patch(join(casesDir, 'pie_aslr', 'fix.patch'));
+      const v2 = await absolute.build(['main.c'], 'prog-v2', ['-O0', '-fno-pie'], ['-no-pie']);
+      const po = await diff(absolute, v1, v2, 'abs32.po');
+      const refused = await katana(['apply', '--file', v1, po, '-o', out], absolute.dir);
+      assert.is(refused.exitCode, 1, refused.stderr);
+      assert.match(refused.stderr, /^katana: .*prog is position-independent, but the patch holds a 32-bit absolute address \(R_X86_64_32 against .* in \.text\.new\)/);
+      assert.is(refused.stderr.trim().split('\n').length, 1);
+      assert.not.ok(existsSync(out));
+    } finally {
+      absolute.remove();
+    }
 
     const other = new TempProject('persist-refusals-libc');
     try {

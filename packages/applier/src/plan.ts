@@ -42,13 +42,17 @@ export function isCallTarget(type: number, resolved: ResolvedSymbol | undefined)
   return type === R_X86_64_PLT32 || (type === R_X86_64_PC32 && resolved.isFunction);
 }
 
-/** Lays out the patch area of `po`, given its resolved target symbols (indexed like po.symbols). */
-export function planArea(po: PatchObject, resolved: readonly (ResolvedSymbol | undefined)[]): PatchPlan {
+/**
+ * Lays out the patch area of `po`, given its resolved target symbols (indexed like po.symbols).
+ * `jumpTable: false` plans none, for callers whose every call target is within rel32 reach (a PIE
+ * patched on disk, where the table's absolute addresses would sit in pages the loader cannot relocate).
+ */
+export function planArea(po: PatchObject, resolved: readonly (ResolvedSymbol | undefined)[], options: { jumpTable?: boolean } = {}): PatchPlan {
   const jumpSymbols = new Set<number>();
   const gotSymbols = new Set<number>();
   for (const r of po.relocations) {
     if (GOT_TYPES.has(r.type)) gotSymbols.add(r.symbol);
-    else if (isCallTarget(r.type, resolved[r.symbol])) jumpSymbols.add(r.symbol);
+    else if (options.jumpTable !== false && isCallTarget(r.type, resolved[r.symbol])) jumpSymbols.add(r.symbol);
   }
   const text = { offset: 0, size: po.text.length };
   const jumpOffset = alignUp(text.offset + text.size, JUMP_ENTRY_SIZE);

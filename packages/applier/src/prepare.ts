@@ -37,7 +37,7 @@ export interface PreparedPatch {
 export function preparePatch(model: ProcessModel, memory: ProcessMemory, po: PatchObject, poName: string, id: string): PreparedPatch {
   const target = findTargetModule(model, po, poName);
   const registry = findRegistry(model.pid, memory, model.maps);
-  const inherited = registry === undefined ? readFileRegistry(model.exe.file) : [];
+  const inherited = registry === undefined ? readFileRegistry(model.exe.file, model.exe.bias) : [];
   const applied = registry?.entries ?? inherited;
   checkBase(model.pid, poName, id, po.basePatches ?? [], { entries: applied });
   const resolved = resolveSymbols(model, po, memory, applied, target);

@@ -122,8 +122,8 @@ export function readAuxv(pid: number): Map<bigint, bigint> {
   return out;
 }
 
-/** Load bias of the executable from its aux vector. */
-function exeBias(pid: number, elf: ElfFile): bigint {
+/** Load bias of the executable `elf` of pid from its aux vector. */
+export function exeBias(pid: number, elf: ElfFile): bigint {
   const auxv = readAuxv(pid);
   const phdr = elf.segments.find((s) => s.type === PT_PHDR);
   const atPhdr = auxv.get(AT_PHDR);

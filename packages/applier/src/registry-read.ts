@@ -4,11 +4,12 @@
 // that name but without the magic is not a registry (ignored). When the registry has grown there
 // may be an older region still mapped: the one with the highest generation is current, the others
 // are stale (the next apply unmaps them).
+import { ElfFile } from '@katana/elf';
 import { ProcessMemory } from '@katana/ptrace';
 import { ApplierError } from './errors.js';
 import { explainOsError, openProcessMemory } from './os-errors.js';
 import { readFileRegistry } from './persist/file-registry.js';
-import { readMaps, type MapEntry } from './process.js';
+import { exeBias, readMaps, type MapEntry } from './process.js';
 import {
   REGISTRY_HEADER_SIZE, REGISTRY_NAME, decodeRegistry, decodeRegistryHeader, hasRegistryMagic, type RegistryEntry,
   type RegistryHeader,
@@ -95,10 +96,16 @@ export function appliedPatches(pid: number): RegistryEntry[] {
   const registry = readRegistry(pid);
   if (registry !== undefined) return registry.entries;
   try {
-    return readFileRegistry(`/proc/${pid}/exe`);
+    return fileRegistryOf(pid);
   } catch (error) {
     throw explainOsError(pid, error);
   }
+}
+
+/** The patches the executable file of `pid` carries (apply --file), at their run-time addresses in pid. */
+function fileRegistryOf(pid: number): RegistryEntry[] {
+  const exe = `/proc/${pid}/exe`;
+  return readFileRegistry(exe, exeBias(pid, ElfFile.open(exe)));
 }
 
 /** The CFI every applied patch of `pid` put into it, oldest patch first, with its .eh_frame bytes. */
@@ -107,7 +114,7 @@ export function readPatchCfi(pid: number): PatchCfi[] {
   const memory = openProcessMemory(pid);
   try {
     const registry = findRegistry(pid, memory, maps);
-    return patchCfiOf(registry?.entries ?? readFileRegistry(`/proc/${pid}/exe`), memory);
+    return patchCfiOf(registry?.entries ?? fileRegistryOf(pid), memory);
   } catch (error) {
     throw explainOsError(pid, error);
   } finally {

@@ -3,31 +3,34 @@
 // patch area the live applier would mmap becomes loadable segments of the file, and the trampolines
 // are written into the file's text. The new file region, appended at the end of the file:
 //
-//   [ program header table | patch record note ]  PT_LOAD R     (at V, the region's first page)
-//   [ .text.new | jump table | .rodata.new | .eh_frame ]  PT_LOAD R+X  (the patch area, as live)
-//   [ GOT | .data.new | .bss.new ]                        PT_LOAD R+W
+//   [ program header table | patch record note | .rela.dyn (PIE) ]  PT_LOAD R     (at V)
+//   [ .text.new | jump table | .rodata.new | .eh_frame ]             PT_LOAD R+X   (the patch area, as live)
+//   [ GOT | .data.new | .bss.new ]                                   PT_LOAD R+W
 //
-// V lies just below the lowest PT_LOAD (0x400000 on a non-PIE executable leaves ~4 MiB above
-// mmap_min_addr): within rel32 reach of all code, below 4 GiB for the R_X86_64_32 addresses of
-// -fno-pie code, and away from the end of .bss, where the kernel starts the heap (and where older
-// kernels only zero the .bss of the LAST segment). A new table is needed because the old one has no
-// room; e_phoff and PT_PHDR point at it, and since its file offset and address differ by the same
-// amount as the first PT_LOAD's, both ways the kernel computes AT_PHDR agree. Each later apply adds a
-// region below the previous one and retargets the record's PT_NOTE; old tables are left as dead bytes.
-// Only ET_EXEC files: a PIE would need its absolute relocations turned into dynamic ones (refused).
+// V (region-place.ts) is below the lowest PT_LOAD of an ET_EXEC and above the image of a PIE. A new
+// program header table is needed because the old one has no room; e_phoff and PT_PHDR point at it.
+// A PIE is laid out at link-time addresses like the rest of its image, and every absolute address in
+// the area (absolute-sites.ts) gets an R_X86_64_RELATIVE in a grown copy of its dynamic relocation
+// table (rela-dyn.ts), so the loader adds the load bias; its area has no jump table (every call
+// target is the image's own code or PLT, within rel32 reach). Each later apply adds a region below
+// (ET_EXEC) or above (PIE) the previous one and retargets the record's PT_NOTE; old tables are left
+// as dead bytes.
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import { ET_EXEC, ElfFile, PF_R, PF_W, PF_X, PT_LOAD, PT_NOTE, PT_PHDR, type Segment } from '@katana/elf';
+import { ET_DYN, ET_EXEC, ElfFile, PF_R, PF_W, PF_X, PT_INTERP, PT_LOAD, PT_NOTE, PT_PHDR, type Segment } from '@katana/elf';
 import { patchObjectId, writePatchObject, type PatchObject } from '@katana/po';
 import { registryEntry } from '../registry-entry.js';
-import { MIN_MAP_ADDRESS } from '../choose-range.js';
 import { PAGE_SIZE, planArea } from '../plan.js';
 import type { RegistryEntry } from '../registry-format.js';
 import { relocate, symbolAddress } from '../relocate.js';
 import { encodeJmpRel32, trampolineSites } from '../write.js';
+import { absoluteAddressSites } from './absolute-sites.js';
+import { DF_1_PIE, DT_FLAGS_1, dynamicValue, readDynamicSection, type DynamicEntry } from './dynamic-section.js';
 import { FileAlreadyPatchedError, FileBaseMismatchError, FileBuildIdMismatchError, PersistError } from './errors.js';
 import { encodeRegistryNote, findFileRegistry } from './file-registry.js';
 import { resolveFileSymbols } from './file-symbols.js';
 import { encodeProgramHeaders, PHDR_SIZE, setProgramHeaderTable } from './program-headers.js';
+import { growRelaDyn, RELA_SIZE, retargetRelaDyn } from './rela-dyn.js';
+import { placeRegion } from './region-place.js';
 
 /** What to patch, and where the result goes. */
 export interface FileApplyOptions {
@@ -46,7 +49,7 @@ export interface FileApplyReport {
   input: string;
   output: string;
   id: string;
-  /** Each redirected function: its entry and its new code (link-time = run-time addresses). */
+  /** Each redirected function: its entry and its new code (link-time addresses; a PIE's process adds its load bias). */
   functions: { name: string; from: bigint; to: bigint }[];
   /** The patch area inside the new segments. */
   area: { start: bigint; size: number };
@@ -56,7 +59,6 @@ export interface FileApplyReport {
   patches: RegistryEntry[];
 }
 
-const PAGE = BigInt(PAGE_SIZE);
 const pageUp = (n: number) => Math.ceil(n / PAGE_SIZE) * PAGE_SIZE;
 
 /** Writes `output`: `input` with `po` applied on disk and recorded; throws an ApplierError subclass, writing nothing, on failure. */
@@ -72,9 +74,8 @@ export function applyPatchToFile(options: FileApplyOptions): FileApplyReport {
     throw new PersistError(`cannot read ${input}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { cause });
   }
   const elf = ElfFile.parse(bytes, input);
-  if (elf.header.type !== ET_EXEC) {
-    throw new PersistError(`${input} is a position-independent executable or a shared library; apply --file writes patches into non-PIE (ET_EXEC) executables only (patch the running process with --pid)`);
-  }
+  const dynamic = readDynamicSection(elf, input);
+  const pie = isPie(elf, dynamic, input);
   const buildId = elf.buildId();
   if (buildId !== po.targetBuildId.toLowerCase()) throw new FileBuildIdMismatchError(input, poName, po.targetBuildId, buildId);
   const id = options.id ?? patchObjectId(writePatchObject(po));
@@ -84,23 +85,22 @@ export function applyPatchToFile(options: FileApplyOptions): FileApplyReport {
 
   // Lay the region out: header page(s), then the patch area exactly as the live applier plans it.
   const resolved = resolveFileSymbols(elf, input, po);
-  const plan = planArea(po, resolved);
+  const plan = planArea(po, resolved, { jumpTable: !pie });
+  const absolute = pie ? absoluteAddressSites(po, plan, resolved, input) : [];
   const sites = trampolineSites(po, 0n);
   const hasData = plan.size > plan.codeSize;
   const segments = elf.segments.map((s) => ({ ...s }));
   const phdrCount = segments.length + (hasData ? 3 : 2) + (record === undefined ? 1 : 0);
   const noteOffset = phdrCount * PHDR_SIZE;
   const functions = sites.map((s) => ({ name: s.name, from: s.site, to: 0n }));
-  // The note's size depends on names and counts only, so it is known before the addresses are.
+  // The note's size depends on names and counts only, so it is known before the addresses are; so
+  // is the grown relocation table's (one entry per absolute site).
   const draftNote = encodeRegistryNote([...applied, registryEntry(id, poName, 0n, plan, po, functions.map((f) => ({ name: f.name, address: f.from, to: 0n, original: new Uint8Array(5) })))]);
-  const headerSize = pageUp(noteOffset + draftNote.length);
-  const loads = segments.filter((s) => s.type === PT_LOAD);
-  const lowest = loads.reduce((a, b) => (b.vaddr < a.vaddr ? b : a));
-  const regionVaddr = (lowest.vaddr & ~(PAGE - 1n)) - BigInt(headerSize + plan.size);
-  if (regionVaddr < MIN_MAP_ADDRESS) {
-    throw new PersistError(`${input} has no room below its lowest segment (0x${lowest.vaddr.toString(16)}) for ${headerSize + plan.size} more bytes of patches`);
-  }
-  const regionOffset = pageUp(bytes.length);
+  const relaOffset = (noteOffset + draftNote.length + 7) & ~7;
+  const oldRelaSize = pie ? growRelaDyn(elf, dynamic, [], input).bytes.length : 0;
+  const headerSize = pageUp(relaOffset + (pie ? oldRelaSize + absolute.length * RELA_SIZE : 0));
+  const place = placeRegion(segments, bytes.length, headerSize + plan.size, pie, input);
+  const { offset: regionOffset, vaddr: regionVaddr } = place;
   const base = regionVaddr + BigInt(headerSize);
 
   // Relocate for that address, and redirect the old entries in the copy of the file.
@@ -116,9 +116,18 @@ export function applyPatchToFile(options: FileApplyOptions): FileApplyReport {
   });
   const entry = registryEntry(id, poName, base, plan, po, redirected);
   const note = encodeRegistryNote([...applied, entry]);
+  if (pie) {
+    // The image holds link-time addresses; the loader adds the bias to each (RELATIVE, addend = that address).
+    const view = new DataView(image.buffer);
+    const relatives = absolute.map((at) => ({ offset: base + BigInt(at), addend: view.getBigInt64(at, true) }));
+    const table = growRelaDyn(elf, dynamic, relatives, input);
+    out.set(table.bytes, regionOffset + relaOffset);
+    retargetRelaDyn(out, elf, dynamic, table, regionVaddr + BigInt(relaOffset), regionOffset + relaOffset);
+  }
 
   // The new program header table: PT_PHDR and the record's PT_NOTE retargeted, the new PT_LOADs
-  // in address order, i.e. before the old ones (and after PT_PHDR and PT_INTERP, which precede them).
+  // in address order (before the old ones of an ET_EXEC, after those of a PIE; PT_PHDR and
+  // PT_INTERP precede every PT_LOAD).
   const load = (offset: number, vaddr: bigint, size: number, flags: number): Segment => ({ type: PT_LOAD, flags, offset, vaddr, paddr: vaddr, filesz: size, memsz: size, align: PAGE_SIZE });
   const added = [
     load(regionOffset, regionVaddr, headerSize, PF_R),
@@ -132,8 +141,7 @@ export function applyPatchToFile(options: FileApplyOptions): FileApplyReport {
     if (s.type !== PT_PHDR) continue;
     Object.assign(s, { offset: regionOffset, vaddr: regionVaddr, paddr: regionVaddr, filesz: noteOffset, memsz: noteOffset });
   }
-  const firstLoad = segments.findIndex((s) => s.type === PT_LOAD);
-  segments.splice(firstLoad, 0, ...added);
+  segments.splice(place.insertAt, 0, ...added);
 
   out.set(encodeProgramHeaders(segments), regionOffset);
   out.set(note, regionOffset + noteOffset);
@@ -168,4 +176,16 @@ function fileOffsetOf(segments: readonly Segment[], address: bigint, path: strin
   const s = segments.find((p) => p.type === PT_LOAD && address >= p.vaddr && address + 5n <= p.vaddr + BigInt(p.filesz));
   if (s === undefined) throw new PersistError(`function ${name} at 0x${address.toString(16)} is not in the file contents of any segment of ${path}`);
   return s.offset + Number(address - s.vaddr);
+}
+
+/**
+ * True for a PIE, false for an ET_EXEC; throws for what apply --file cannot patch: a shared library
+ * or a static PIE (ET_DYN without PT_INTERP or DF_1_PIE; a static PIE relocates itself with its own
+ * startup code, which this was not checked against).
+ */
+function isPie(elf: ElfFile, dynamic: readonly DynamicEntry[], path: string): boolean {
+  if (elf.header.type === ET_EXEC) return false;
+  const flags = dynamicValue(dynamic, DT_FLAGS_1) ?? 0n;
+  if (elf.header.type === ET_DYN && elf.segments.some((s) => s.type === PT_INTERP) && (flags & DF_1_PIE) !== 0n) return true;
+  throw new PersistError(`${path} is neither a non-PIE executable nor a PIE that a dynamic loader starts (a shared library or a static PIE?); apply --file cannot patch it (patch the running process with --pid)`);
 }

@@ -3,7 +3,7 @@
 // maps them to the same exit codes; everything particular to files is PersistError (E_PERSIST).
 import { ApplierError } from '../errors.js';
 
-/** The file cannot carry this patch (a PIE, a library call it does not import, no room for a segment). */
+/** The file cannot carry this patch (a shared library, a library call it does not import, a 32-bit absolute address in a PIE, no room for a segment). */
 export class PersistError extends ApplierError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options, 'E_PERSIST');

@@ -1,8 +1,8 @@
 // The patch record of an executable patched on disk (`katana apply --file`): the same bytes as the
 // in-target registry (docs/registry-format.md: a 64-byte header, then the entries, oldest first) in
 // one ELF note, owner "Katana", type NT_KATANA_REGISTRY, reached through its own PT_NOTE program
-// header. Addresses in it are link-time addresses of the file, which are the run-time ones for the
-// ET_EXEC files `apply --file` writes. readFileRegistry is the one function both paths use: a later
+// header. Addresses in it are link-time addresses of the file: the run-time ones of an ET_EXEC, and
+// of a PIE once its load bias is added (readFileRegistry's `bias`). It is the one function both paths use: a later
 // `apply --file` checks its base against it, and the live applier treats its entries as applied when
 // the process has no in-target registry yet (and copies them into the registry it creates).
 import { readFileSync } from 'node:fs';
@@ -30,10 +30,26 @@ export function findFileRegistry(elf: ElfFile, bytes: Uint8Array, where: string)
   return { entries: decodeRegistry(desc, `the patch record of ${where}`).entries, phdrIndex: index };
 }
 
-/** The entries of the patch record of the executable at `path`, oldest first; [] when it has none. */
-export function readFileRegistry(path: string): RegistryEntry[] {
+/**
+ * The entries of the patch record of the executable at `path`, oldest first ([] when it has none),
+ * with `bias` (a process's load bias of a PIE) added to every address.
+ */
+export function readFileRegistry(path: string, bias = 0n): RegistryEntry[] {
   const bytes = readFileSync(path);
-  return findFileRegistry(ElfFile.parse(bytes, path), bytes, path)?.entries ?? [];
+  const entries = findFileRegistry(ElfFile.parse(bytes, path), bytes, path)?.entries ?? [];
+  return bias === 0n ? entries : entries.map((e) => rebaseEntry(e, bias));
+}
+
+/** `entry` with `bias` added to each of its addresses. */
+function rebaseEntry(entry: RegistryEntry, bias: bigint): RegistryEntry {
+  const { cfi } = entry;
+  return {
+    ...entry,
+    area: { start: entry.area.start + bias, size: entry.area.size },
+    ...(cfi === undefined ? {} : { cfi: { ...cfi, start: cfi.start + bias, end: cfi.end + bias, ehFrameAddress: cfi.ehFrameAddress + bias } }),
+    functions: entry.functions.map((f) => ({ ...f, address: f.address + bias, to: f.to + bias })),
+    symbols: entry.symbols.map((s) => ({ ...s, address: s.address + bias })),
+  };
 }
 
 function registryNote(bytes: Uint8Array, segment: Segment, where: string): Uint8Array | undefined {
