@@ -188,3 +188,10 @@ export class LibraryNotLoadedError extends ApplierError {
     );
   }
 }
+
+/** A data transformation of the patch cannot run on this process (a malformed program, storage that cannot be read). */
+export class DataTransformError extends ApplierError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options, 'E_DATA_TRANSFORM');
+  }
+}

@@ -49,10 +49,11 @@ export function diffBuilds(options: DiffOptions): { po: PatchObject; report: Dif
   const store = options.store ?? ObjectStore.locate({ cwd: process.cwd() });
   const inputs = loadInputs(options.old, options.new, store, options.target, options.compareOnly);
   const diffs = mark(inputs.pairs);
-  if (!diffs.some((d) => d.functions.length > 0)) throw new NothingToPatchError();
   const report: DiffReport = { changed: [], added: [], newVariables: [], externals: [], warnings: [] };
+  // A changed variable type is a change even when no function's bytes changed: its users join the patch.
   const migration = planMigration(diffs, report.warnings);
   markDataUsers(diffs, migration);
+  if (!diffs.some((d) => d.functions.length > 0)) throw new NothingToPatchError();
   const targetName = basename(inputs.target.path ?? options.target ?? options.old);
   const builder = new PoBuilder();
   include(diffs, new TargetSymbols(inputs.target, targetName, inputs.afterPatches), builder, report, migration.variables);
