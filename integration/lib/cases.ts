@@ -18,6 +18,10 @@ export interface CaseSpec {
   deploy?: 'strip';
   before: string;
   after?: string;
+  /** A pattern the first patched line must match (e.g. a new struct member at its initializer's value). */
+  firstAfter?: string;
+  /** Variables the PO moves to new storage through a transformation (`katana inspect`'s `transformed`). */
+  transformed?: string[];
   /** The first capture group of `before`/`after` is a counter that must carry on across the patch. */
   counterCarries?: boolean;
   /** Lines the patch does not touch, which may appear before and after it. */

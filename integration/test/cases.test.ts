@@ -55,6 +55,9 @@ async function runCase(spec: CaseSpec): Promise<void> {
     for (const v of spec.newVariables ?? []) {
       assert.ok(description.newVariables.some((n: { name: string }) => n.name === v), `new variable ${v} in ${inspect.stdout}`);
     }
+    if (spec.transformed) {
+      assert.equal(description.transformed.map((t: { name: string }) => t.name).sort(), [...spec.transformed].sort(), 'transformed variables');
+    }
     for (const e of spec.externals ?? []) {
       assert.ok(description.externals.some((n: { name: string }) => n.name === e), `external ${e} in ${inspect.stdout}`);
     }
@@ -82,6 +85,7 @@ async function runCase(spec: CaseSpec): Promise<void> {
     const unaffected = spec.unaffected ? new RegExp(spec.unaffected) : undefined;
     const mixed = target.lines.slice(firstAfter).filter((l) => !after.test(l) && !unaffected?.test(l));
     assert.equal(mixed, [], 'old output after the patch took effect');
+    if (spec.firstAfter) assert.match(target.lines[firstAfter]!, new RegExp(spec.firstAfter), 'first patched line');
     if (spec.counterCarries) {
       const lastBefore = target.lines.slice(0, firstAfter).filter((l) => before.test(l)).pop()!;
       const was = Number(before.exec(lastBefore)![1]);

@@ -7,10 +7,11 @@ struct point {
 };
 
 struct point origin = { 1, 2 };
+struct point *current = &origin;
 
 void show(void)
 {
-	printf("origin %d %d\n", origin.x, origin.y);
+	printf("origin %d %d\n", current->x, current->y);
 	fflush(stdout);
 }
 

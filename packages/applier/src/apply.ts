@@ -8,8 +8,9 @@
 //      resume it.
 //   3. With the target running: relocate and write the area (nothing executes those pages yet), and
 //      write the registry entry past the committed ones.
-//   4. Stop all threads, check that none is in or returning into a replaced function, write the
-//      trampolines and the registry's 8-byte commit word, detach. Only this window counts as
+//   4. Stop all threads, check that none is in or returning into a replaced function, move the
+//      data of transformed variables into their new storage, write the trampolines and the
+//      registry's 8-byte commit word, detach. Only this window counts as
 //      `stoppedMicros`.
 //   5. On any error: roll back every write and mapping (undo.ts), detach, rethrow a typed error.
 // The target is never left half-patched, and keeps running in every case.
@@ -17,6 +18,7 @@ import { patchObjectId, writePatchObject, type PatchObject } from '@katana/po';
 import type { ProcessMemory } from '@katana/ptrace';
 import type { UnsafeStateError } from './errors.js';
 import { areaRequest, mapNear } from './map.js';
+import { migrateData, prepareMigrations } from './migrate-data.js';
 import { explainOsError, openProcessMemory } from './os-errors.js';
 import { planArea } from './plan.js';
 import { preparePatch } from './prepare.js';
@@ -115,7 +117,9 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
 
       // Phase 3: target running; fill the fresh pages and prepare the trampolines.
       const input = { po, plan, base, resolved };
-      writeBody(memory, base, relocate(input));
+      const image = relocate(input);
+      writeBody(memory, base, image);
+      const migrations = prepareMigrations(input, image);
       const functions = sites.map((s) => ({ name: s.name, from: s.site, to: symbolAddress(input, s.symbol) }));
       const trampolines = functions.map((f) => prepareTrampoline(memory, f.from, f.to));
       const entry = registryEntry(id, poName, base, plan, po, functions.map((f, i) => ({ name: f.name, address: f.from, to: f.to, original: trampolines[i]!.old })));
@@ -139,6 +143,9 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
         allStopped = false;
         sleepMs(RETRY_PAUSE_MS);
       }
+      // Data patching: the old values are read now, with every thread stopped, and land in the new
+      // storage before any code that uses it can run (migrate-data.ts).
+      migrateData(memory, migrations);
       for (const t of trampolines) writeTrampoline(memory, undo, t);
       commitRegistry(memory, undo, commit);
       const threads = group.threads.length;

@@ -170,6 +170,17 @@ export class PatchUnderOthersError extends ApplierError {
   }
 }
 
+/** A patch that moved data to a new layout cannot be rolled back yet: its old code would run on stale storage. */
+export class DataRollbackError extends ApplierError {
+  constructor(readonly pid: number, readonly patch: string, readonly movedVariables: number) {
+    super(
+      `patch ${patch} of pid ${pid} moved ${movedVariables} variable(s) to a new layout, and katana cannot yet move data back; it cannot be rolled back`,
+      undefined,
+      'E_DATA_ROLLBACK',
+    );
+  }
+}
+
 /** The in-target patch registry cannot be decoded (corrupt, or written by a newer katana). */
 export class RegistryFormatError extends ApplierError {
   constructor(readonly where: string, detail: string) {
@@ -186,5 +197,12 @@ export class LibraryNotLoadedError extends ApplierError {
       undefined,
       'E_BUILD_ID',
     );
+  }
+}
+
+/** A data transformation of the patch cannot run on this process (a malformed program, storage that cannot be read). */
+export class DataTransformError extends ApplierError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options, 'E_DATA_TRANSFORM');
   }
 }

@@ -6,7 +6,7 @@ export { selectRollback, patchLabel, type RollbackRequest } from './rollback-sel
 export { patchSymbols, definedByPatches, stackedSites, type StackedSites } from './stack.js';
 export {
   ApplierError, NoSuchProcessError, PermissionError, BuildIdMismatchError, UnsafeStateError, UnresolvedSymbolError,
-  PatchAreaError, RelocationError, AlreadyAppliedError, BaseMismatchError, RegistryFormatError, NothingAppliedError, LibraryNotLoadedError,
+  PatchAreaError, RelocationError, AlreadyAppliedError, BaseMismatchError, RegistryFormatError, NothingAppliedError, LibraryNotLoadedError, DataRollbackError,
   UnknownPatchError, PatchUnderOthersError,
 } from './errors.js';
 export {

@@ -21,5 +21,6 @@ export function registryEntry(id: string, name: string, base: bigint, plan: Patc
       : { cfi: { start, end: start + BigInt(text.size), ehFrameAddress: base + BigInt(ehFrame.offset), ehFrameSize: ehFrame.size } }),
     functions,
     symbols: patchSymbols(po, plan, base),
+    movedVariables: po.dataTransforms?.length ?? 0,
   };
 }

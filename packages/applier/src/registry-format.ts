@@ -85,6 +85,11 @@ export interface RegistryEntry {
   functions: RegisteredFunction[];
   /** The functions and variables the patch defines (its .text.new, .data.new, .bss.new, .rodata.new). */
   symbols: RegisteredSymbol[];
+  /**
+   * How many variables the patch moved to a new layout (data patching). Rollback refuses such a
+   * patch: the old code would run on the old storage, which stopped receiving updates at the switch.
+   */
+  movedVariables: number;
 }
 
 const SYMBOL_KINDS = ['func', 'object'] as const;
@@ -148,6 +153,7 @@ export function encodeRegistryEntry(e: RegistryEntry): Uint8Array {
   view.setBigUint64(80, e.cfi?.ehFrameAddress ?? 0n, true);
   view.setBigUint64(88, BigInt(e.cfi?.ehFrameSize ?? 0), true);
   view.setUint32(96, symbols.length, true);
+  view.setUint32(100, e.movedVariables, true);
   out.set(name, ENTRY_FIXED_SIZE);
   let at = pad8(ENTRY_FIXED_SIZE + name.length);
   functions.forEach(({ f, name: n }, i) => {
@@ -249,6 +255,7 @@ export function decodeRegistry(bytes: Uint8Array, where: string): { header: Regi
           }),
       functions: [],
       symbols: [],
+      movedVariables: view.getUint32(at + 100, true),
     };
     let record = at + pad8(ENTRY_FIXED_SIZE + nameLength);
     for (let i = 0; i < functionCount; i++) {

@@ -3,9 +3,10 @@
 // every patch above them (libcare and kpatch unload in reverse order of loading, likewise). By
 // default the newest patch; `all`: every patch; named patches (an id prefix, or the PO name it was
 // applied as): exactly those, which must be the newest ones; otherwise the refusal lists the patches
-// above that were not named.
+// above that were not named. A patch that moved data is refused (DataRollbackError) until data can
+// be moved back.
 import { shortPatchId } from '@katana/po';
-import { NothingAppliedError, PatchUnderOthersError, UnknownPatchError } from './errors.js';
+import { DataRollbackError, NothingAppliedError, PatchUnderOthersError, UnknownPatchError } from './errors.js';
 import type { RegistryEntry } from './registry-format.js';
 
 /** What to roll back: the newest patch, all of them, or the named ones. */
@@ -18,6 +19,13 @@ export function patchLabel(entry: RegistryEntry): string {
 
 /** The index of the first entry to remove: entries[from..] go, newest last; throws when the request cannot be met. */
 export function selectRollback(pid: number, entries: readonly RegistryEntry[], request: RollbackRequest): number {
+  const from = firstRemoved(pid, entries, request);
+  const movedData = entries.slice(from).find((e) => e.movedVariables > 0);
+  if (movedData !== undefined) throw new DataRollbackError(pid, patchLabel(movedData), movedData.movedVariables);
+  return from;
+}
+
+function firstRemoved(pid: number, entries: readonly RegistryEntry[], request: RollbackRequest): number {
   if (entries.length === 0) throw new NothingAppliedError(pid);
   if (request.kind === 'newest') return entries.length - 1;
   if (request.kind === 'all') return 0;

@@ -23,11 +23,13 @@ const first: RegistryEntry = {
     { name: 'helper', file: 'src/main.c', kind: 'func', bind: 'local', address: 0x3ff020n, size: 0x2a },
     { name: 'counter', kind: 'object', bind: 'weak', address: 0x400000n, size: 4 },
   ],
+  movedVariables: 2,
 };
 const second: RegistryEntry = {
   id: '0'.repeat(63) + '1',
   name: 'second patch with a long name, ünïcode included.po',
   appliedAt: Date.UTC(2024, 4, 2),
+  movedVariables: 0,
   area: { start: 0x7f0000000000n, size: 0x1000 },
   functions: [{ name: 'x', address: 0x1000n, to: 0x2000n, original: new Uint8Array(5) }],
   symbols: [],

@@ -2,10 +2,10 @@
 // only when they are the newest ones; otherwise a refusal that lists the patches above.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { NothingAppliedError, PatchUnderOthersError, UnknownPatchError, selectRollback, type RegistryEntry } from '../src/index.js';
+import { DataRollbackError, NothingAppliedError, PatchUnderOthersError, UnknownPatchError, selectRollback, type RegistryEntry } from '../src/index.js';
 
 const entry = (id: string, name: string): RegistryEntry => ({
-  id: id.padEnd(64, '0'), name, appliedAt: 0, area: { start: 0x1000n, size: 0x1000 }, functions: [], symbols: [],
+  id: id.padEnd(64, '0'), name, appliedAt: 0, area: { start: 0x1000n, size: 0x1000 }, functions: [], symbols: [], movedVariables: 0,
 });
 const entries = [entry('aaaa11', 'v1v2.po'), entry('bbbb22', 'v2v3.po'), entry('cccc33', 'v3v4.po')];
 
@@ -33,6 +33,14 @@ select('unknown or ambiguous names and an empty registry are refused', () => {
   const twice = [...entries, entry('aaaa99', 'again.po')];
   assert.throws(() => selectRollback(7, twice, { kind: 'named', patches: ['aaaa'] }), (e: unknown) => e instanceof UnknownPatchError && /names 2 of them/.test(e.message));
   assert.throws(() => selectRollback(7, [], { kind: 'newest' }), (e: unknown) => e instanceof NothingAppliedError && e.code === 'E_NOTHING_APPLIED');
+});
+
+select('a patch that moved data is refused, also under --all; the patches above it stay removable', () => {
+  const moved = [entries[0]!, { ...entries[1]!, movedVariables: 2 }, entries[2]!];
+  assert.is(selectRollback(7, moved, { kind: 'newest' }), 2);
+  assert.throws(() => selectRollback(7, moved, { kind: 'all' }), (e: unknown) =>
+    e instanceof DataRollbackError && e.code === 'E_DATA_ROLLBACK' &&
+    e.message === 'patch v2v3.po (bbbb22000000) of pid 7 moved 2 variable(s) to a new layout, and katana cannot yet move data back; it cannot be rolled back');
 });
 
 select.run();

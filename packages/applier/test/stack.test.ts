@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { definedByPatches, stackedSites, type RegistryEntry } from '../src/index.js';
 
 const patch = (n: number, reportAt: bigint, symbols: RegistryEntry['symbols']): RegistryEntry => ({
-  id: String(n).repeat(64), name: `p${n}.po`, appliedAt: 0, area: { start: reportAt, size: 0x1000 },
+  id: String(n).repeat(64), name: `p${n}.po`, appliedAt: 0, movedVariables: 0, area: { start: reportAt, size: 0x1000 },
   functions: [{ name: 'report', address: 0x401000n, to: reportAt, original: new Uint8Array(5) }],
   symbols,
 });

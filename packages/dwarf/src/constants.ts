@@ -275,6 +275,10 @@ export const DW_AT = {
   DW_AT_GNU_discriminator: 0x2136,
   DW_AT_GNU_locviews: 0x2137,
   DW_AT_GNU_entry_view: 0x2138,
+  // Katana patch objects (docs/po-format.md): a transformed variable's old storage, and the old
+  // byte size of a transformed struct type.
+  DW_AT_KATANA_old_location: 0x3c01,
+  DW_AT_KATANA_old_byte_size: 0x3c02,
 } as const;
 export const {
   DW_AT_sibling, DW_AT_location, DW_AT_name, DW_AT_byte_size, DW_AT_bit_offset, DW_AT_bit_size,
@@ -284,7 +288,7 @@ export const {
   DW_AT_decl_line, DW_AT_declaration, DW_AT_encoding, DW_AT_external, DW_AT_specification, DW_AT_type,
   DW_AT_ranges, DW_AT_data_bit_offset, DW_AT_linkage_name, DW_AT_str_offsets_base, DW_AT_addr_base,
   DW_AT_rnglists_base, DW_AT_loclists_base, DW_AT_MIPS_fde, DW_AT_MIPS_linkage_name,
-  DW_AT_GNU_ranges_base, DW_AT_GNU_addr_base,
+  DW_AT_GNU_ranges_base, DW_AT_GNU_addr_base, DW_AT_KATANA_old_location, DW_AT_KATANA_old_byte_size,
 } = DW_AT;
 /** 'DW_AT_name' or 'DW_AT_? (0x..)'. */
 export const atName = lookup(DW_AT, 'DW_AT');

@@ -74,7 +74,7 @@ export class TypeBuilder {
         const kind = die.tag === C.DW_TAG_structure_type ? 'structure' : die.tag === C.DW_TAG_union_type ? 'union' : 'class';
         const t = {
           kind, offset, name, byteSize: numberAttr(die, C.DW_AT_byte_size), declaration: flagAttr(die, C.DW_AT_declaration),
-          members: [] as Member[], fde: numberAttr(die, C.DW_AT_MIPS_fde),
+          members: [] as Member[], fde: fdeOffset(die),
         } as const;
         this.types.set(offset, t);
         for (const child of die.children) {
@@ -187,6 +187,12 @@ export class TypeBuilder {
     }
     return { lowerBound, count };
   }
+}
+
+/** DW_AT_MIPS_fde: a .debug_frame offset, as DW_FORM_sec_offset (Katana POs) or a constant (MIPS compilers). */
+function fdeOffset(die: Die): number | undefined {
+  const a = attr(die, C.DW_AT_MIPS_fde);
+  return a?.value.class === 'sec_offset' ? a.value.value : numberAttr(die, C.DW_AT_MIPS_fde);
 }
 
 /** DW_OP_plus_uconst N, the DWARF 2 way to write a member offset; undefined for other expressions. */

@@ -6,8 +6,8 @@
 // @katana/po turns the result into an ELF relocatable.
 import { R_X86_64_PC32 } from '@katana/elf';
 import {
-  PO_SECTION_ALIGN, PO_SECTION_NAMES, type PatchFunction, type PatchObject, type PoRelocation, type PoSectionKind, type PoSymbol,
-  type UnsafeFunction,
+  type DataTransform, PO_SECTION_ALIGN, PO_SECTION_NAMES, type PatchFunction, type PatchObject, type PoRelocation, type PoSectionKind,
+  type PoSymbol, type TransformedType, type UnsafeFunction,
 } from '@katana/po';
 import { FDE_PC_BEGIN, type FrameRecord } from './eh-frame.js';
 
@@ -19,6 +19,9 @@ export class PoBuilder {
   readonly relocations: PoRelocation[] = [];
   readonly functions: PatchFunction[] = [];
   readonly unsafe: UnsafeFunction[] = [];
+  /** Changed struct types and the variables moved to new storage through them (data patching). */
+  readonly types: TransformedType[] = [];
+  readonly dataTransforms: DataTransform[] = [];
   readonly warnings: string[] = [];
   private readonly keys = new Map<string, number>();
   private readonly pieces: Record<Exclude<PoSectionKind, 'bss'>, Uint8Array[]> = { text: [], rodata: [], data: [], ehFrame: [] };
@@ -101,6 +104,8 @@ export class PoBuilder {
       unsafe: this.unsafe,
       ehFrame: concat(frames),
       basePatches,
+      types: this.types,
+      dataTransforms: this.dataTransforms,
     };
   }
 }

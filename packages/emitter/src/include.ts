@@ -23,6 +23,7 @@ import type { PoBuilder } from './create.js';
 import { FrameTable } from './eh-frame.js';
 import { EmitterError, UnsupportedChangeError } from './errors.js';
 import type { ObjectDiff } from './mark.js';
+import type { VariableMigration } from './migrate.js';
 import { isFunction, isInSection, type ObjectModel } from './objects.js';
 import { type Reference, resolveReference } from './reference.js';
 import type { DiffReport } from './report.js';
@@ -31,8 +32,8 @@ import type { TargetSymbols } from './targets.js';
 const TRAMPOLINE_SIZE = 5; // jmp rel32
 
 /** Fills `builder` with the marked functions of `diffs` and everything they reference. */
-export function include(diffs: ObjectDiff[], targets: TargetSymbols, builder: PoBuilder, report: DiffReport): void {
-  new Inclusion(diffs, targets, builder, report).run();
+export function include(diffs: ObjectDiff[], targets: TargetSymbols, builder: PoBuilder, report: DiffReport, migrations: VariableMigration[] = []): void {
+  new Inclusion(diffs, targets, builder, report, migrations).run();
 }
 
 class Inclusion {
@@ -48,6 +49,7 @@ class Inclusion {
     private readonly targets: TargetSymbols,
     private readonly builder: PoBuilder,
     private readonly report: DiffReport,
+    private readonly migrations: VariableMigration[],
   ) {}
 
   run(): void {
@@ -60,6 +62,7 @@ class Inclusion {
     }
     for (const diff of this.diffs) for (const marked of diff.functions) this.placeFunction(diff, marked.symbol, marked.old, marked.cold);
     for (const diff of this.diffs) for (const old of diff.oldColdParts) this.unsafeColdPart(diff, old);
+    for (const m of this.migrations) this.variable(m.diff, m.symbol);
     // Relocations are translated once every function has its PO symbol; copies they pull in queue more.
     for (let job = this.pending.shift(); job; job = this.pending.shift()) job();
   }
@@ -181,6 +184,8 @@ class Inclusion {
     const model = diff.newSide.model;
     const old = diff.correlation.oldOf(s);
     const found = old ? this.inTarget(diff, old) : s.bind !== STB_LOCAL ? this.targets.global(s.name) : undefined;
+    const migration = this.migrations.find((m) => m.symbol === s);
+    if (migration && found) return this.migrated(migration, found);
     if (!found && model.isTls(s)) {
       throw new UnsupportedChangeError(`new thread-local variable '${demangleName(s.name)}' in ${model.file} is not supported`);
     }
@@ -197,6 +202,22 @@ class Inclusion {
       this.warn(`the initial value of '${demangleName(s.name)}' in ${model.file} changed; the running process keeps its current value`);
     }
     return this.targetSymbol(found, model.file);
+  }
+
+  /** New storage for a variable whose type changed (its new initializer), and the transformation from the target's storage. */
+  private migrated(m: VariableMigration, found: ElfSymbol): number {
+    const model = m.diff.newSide.model;
+    const known = this.builder.lookup(`variable ${model.file} ${m.symbol.name}`);
+    if (known !== undefined) return known;
+    const bss = m.symbol.shndx === SHN_COMMON || model.section(m.symbol.shndx).type === SHT_NOBITS;
+    const newSymbol = this.copyVariable(m.diff, m.symbol, bss ? 'bss' : 'data', false);
+    const oldSymbol = this.targetSymbol(found, model.file);
+    let type = this.builder.types.findIndex((t) => t.file === m.type.file && t.name === m.type.name);
+    if (type < 0) type = this.builder.types.push({ ...m.type }) - 1;
+    this.builder.dataTransforms.push({
+      variable: m.name, file: model.file, type, oldSymbol, newSymbol, ...(m.elements === undefined ? {} : { elements: m.elements }), count: m.count,
+    });
+    return newSymbol;
   }
 
   private copyVariable(diff: ObjectDiff, s: ElfSymbol, kind: 'rodata' | 'data' | 'bss', isNew: boolean): number {

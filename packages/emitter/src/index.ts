@@ -1,7 +1,8 @@
 // @katana/emitter: diff two builds into a Patch Object. The pipeline, named after kpatch's verbs:
 // inputs (find and pair the objects of OLD and NEW) → correlate (pair their symbols) → compare
-// (decide which functions changed) → mark (choose the functions of the patch) → types (refuse
-// changed variable types) → include (bind every reference, copy what travels with the code) →
+// (decide which functions changed) → mark (choose the functions of the patch) → migrate (plan the
+// transformation of variables whose type changed, refuse what cannot be moved) → markDataUsers (their
+// users join the patch) → include (bind every reference, copy what travels with the code) →
 // create (the PatchObject value).
 import { basename } from 'node:path';
 import { ObjectStore } from '@katana/cc';
@@ -11,9 +12,10 @@ import { NothingToPatchError } from './errors.js';
 import { include } from './include.js';
 import { loadInputs } from './inputs.js';
 import { mark } from './mark.js';
+import { markDataUsers } from './mark-users.js';
+import { planMigration } from './migrate.js';
 import type { DiffReport } from './report.js';
 import { TargetSymbols } from './targets.js';
-import { checkVariableTypes } from './types.js';
 
 export { EmitterError, NothingToPatchError, UnsupportedChangeError } from './errors.js';
 export type { DiffReport } from './report.js';
@@ -47,12 +49,14 @@ export function diffBuilds(options: DiffOptions): { po: PatchObject; report: Dif
   const store = options.store ?? ObjectStore.locate({ cwd: process.cwd() });
   const inputs = loadInputs(options.old, options.new, store, options.target, options.compareOnly);
   const diffs = mark(inputs.pairs);
-  if (!diffs.some((d) => d.functions.length > 0)) throw new NothingToPatchError();
   const report: DiffReport = { changed: [], added: [], newVariables: [], externals: [], warnings: [] };
-  checkVariableTypes(diffs, report.warnings);
+  // A changed variable type is a change even when no function's bytes changed: its users join the patch.
+  const migration = planMigration(diffs, report.warnings);
+  markDataUsers(diffs, migration);
+  if (!diffs.some((d) => d.functions.length > 0)) throw new NothingToPatchError();
   const targetName = basename(inputs.target.path ?? options.target ?? options.old);
   const builder = new PoBuilder();
-  include(diffs, new TargetSymbols(inputs.target, targetName, inputs.afterPatches), builder, report);
+  include(diffs, new TargetSymbols(inputs.target, targetName, inputs.afterPatches), builder, report, migration.variables);
   report.warnings.push(...builder.warnings);
   return { po: builder.build(inputs.targetBuildId, targetName, options.basePatches ?? []), report };
 }

@@ -125,10 +125,30 @@ diff('patches a function and its .cold part as one unit, trampolining the parent
   assert.ok(po.relocations.some((r) => r.offset >= start && r.offset < start + parent.size && r.symbol === cold.symbol));
 });
 
-diff('refuses a variable whose struct type changed, naming it', ({ ws }) => {
+diff('moves a variable whose struct type changed to new storage, with every function that uses it', ({ ws }) => {
+  const { po, v1 } = patch(ws, 'struct_layout');
+  assert.equal(patchedNames(po), ['level']);
+  assert.is(po.types?.length, 1);
+  const type = po.types![0]!;
+  assert.equal([type.name, type.file, type.oldSize, type.newSize], ['struct config', 'main.c', 8, 12]);
+  assert.equal(type.members.map((m) => [m.name, m.offset, m.size]), [['verbose', 0, 4], ['level', 4, 4], ['limit', 8, 4]]);
+  // verbose and level are copied from the old object, limit keeps the new initializer.
+  assert.equal(type.rows.map((r) => [r.offset, r.size, r.rule.kind]), [[0, 4, 'expression'], [4, 4, 'expression'], [8, 4, 'keep']]);
+  const [moved] = po.dataTransforms!;
+  assert.equal([moved!.variable, moved!.file, moved!.type, moved!.count], ['config', 'main.c', 0, 1]);
+  assert.equal(po.symbols[moved!.oldSymbol]!.target, { value: symbolOf(v1.exe, 'config').value });
+  assert.equal(po.symbols[moved!.newSymbol]!.defined?.section, 'data');
+  // The new storage holds the new initializer { 1, 2, 3 }, and level() refers to it.
+  const at = po.symbols[moved!.newSymbol]!.defined!.offset;
+  assert.equal([...po.data.subarray(at, at + 12)], [1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0]);
+  assert.ok(po.relocations.some((r) => r.section === 'text' && r.symbol === moved!.newSymbol));
+  assert.not.ok(po.relocations.some((r) => r.symbol === moved!.oldSymbol));
+});
+
+diff('refuses a pointer to a struct whose layout changed, naming the variable', ({ ws }) => {
   assert.throws(
-    () => patch(ws, 'struct_layout'),
-    (e: unknown) => e instanceof UnsupportedChangeError && e.code === 'E_UNSUPPORTED_CHANGE' && /^variable 'config' in main\.c changed type \(struct config: 8 → 12 bytes\); data patching of changed types is not supported yet$/.test(e.message),
+    () => patch(ws, 'struct_pointer'),
+    (e: unknown) => e instanceof UnsupportedChangeError && e.code === 'E_UNSUPPORTED_CHANGE' && /^variable 'current' in main\.c points to struct config, whose layout changed; following pointers is not supported yet$/.test(e.message),
   );
 });
 

@@ -1,27 +1,53 @@
 // The PO's .debug_info and .debug_abbrev (the paper's Figure 4): one DWARF 5 compile unit per
-// source file, named after it, holding a DW_TAG_subprogram for each function of the patch with its
-// name, DW_AT_external for globals, and low/high pc in .text.new. This is where the source file of
-// a global function lives (ELF ties a file only to local symbols). Low pcs are filled in by
-// R_X86_64_64 relocations against .text.new, as in any compiler's object.
+// source file, holding a DW_TAG_subprogram for each function of the patch (name, DW_AT_external for
+// globals, low/high pc in .text.new), and, for data patching, each transformed struct type (its new
+// layout: DW_TAG_member children with name, offset, size and base type; DW_AT_MIPS_fde = its FDE in
+// .debug_frame; DW_AT_KATANA_old_byte_size) and each transformed variable (DW_AT_type the struct or
+// an array of it, DW_AT_location its new storage, DW_AT_KATANA_old_location the target's). This is
+// where the source file of a global function lives (ELF ties a file only to local symbols). Low pcs,
+// locations and FDE offsets are filled in by relocations, as in any compiler's object.
 import {
+  DW_AT_byte_size,
+  DW_AT_count,
+  DW_AT_data_member_location,
+  DW_AT_encoding,
   DW_AT_external,
   DW_AT_high_pc,
+  DW_AT_KATANA_old_byte_size,
+  DW_AT_KATANA_old_location,
   DW_AT_language,
+  DW_AT_location,
   DW_AT_low_pc,
+  DW_AT_MIPS_fde,
   DW_AT_name,
   DW_AT_producer,
+  DW_AT_type,
   DW_CHILDREN_no,
   DW_CHILDREN_yes,
   DW_FORM_addr,
+  DW_FORM_data1,
   DW_FORM_data2,
   DW_FORM_data8,
+  DW_FORM_exprloc,
   DW_FORM_flag_present,
+  DW_FORM_ref4,
+  DW_FORM_sec_offset,
   DW_FORM_string,
+  DW_FORM_udata,
   DW_LANG,
+  DW_OP_addr,
+  DW_TAG_array_type,
+  DW_TAG_base_type,
   DW_TAG_compile_unit,
+  DW_TAG_member,
+  DW_TAG_structure_type,
   DW_TAG_subprogram,
+  DW_TAG_subrange_type,
+  DW_TAG_variable,
   DW_UT_compile,
 } from '@katana/dwarf';
+import { Bytes } from './bytes.js';
+import type { TransformedType } from './model.js';
 
 /** A function as .debug_info describes it. */
 export interface DescribedFunction {
@@ -33,7 +59,20 @@ export interface DescribedFunction {
   size: number;
 }
 
-/** The encoded sections plus where .debug_info needs a relocation against .text.new. */
+/** A transformed variable as .debug_info describes it; symbols are indices into PatchObject.symbols. */
+export interface DescribedVariable {
+  name: string;
+  file: string;
+  external: boolean;
+  /** Index into the `types` given to encodeDebugInfo. */
+  type: number;
+  /** Element count when the variable is an array of the type. */
+  elements?: number;
+  newSymbol: number;
+  oldSymbol: number;
+}
+
+/** The encoded sections plus where .debug_info needs relocations. */
 export interface EncodedDebugInfo {
   abbrev: Uint8Array;
   info: Uint8Array;
@@ -41,28 +80,63 @@ export interface EncodedDebugInfo {
   lowPcs: { at: number; textOffset: number }[];
   /** Offsets in .debug_info of each unit's debug_abbrev_offset (all 0: one shared table). */
   abbrevOffsets: number[];
+  /** Offsets of each DW_AT_MIPS_fde (R_X86_64_32 against .debug_frame, addend the FDE's offset). */
+  fdes: { at: number; fdeOffset: number }[];
+  /** Offsets of each DW_OP_addr operand of a location (R_X86_64_64 against a PO symbol). */
+  addresses: { at: number; symbol: number }[];
 }
 
 const ABBREV_UNIT = 1;
 const ABBREV_GLOBAL = 2;
 const ABBREV_LOCAL = 3;
+const ABBREV_BASE_TYPE = 4;
+const ABBREV_STRUCT = 5;
+const ABBREV_MEMBER_TYPED = 6;
+const ABBREV_MEMBER = 7;
+const ABBREV_ARRAY = 8;
+const ABBREV_SUBRANGE = 9;
+const ABBREV_VARIABLE_GLOBAL = 10;
+const ABBREV_VARIABLE_LOCAL = 11;
 
-/** Encodes the compile units and subprograms of a patch's functions. */
-export function encodeDebugInfo(functions: DescribedFunction[], producer: string): EncodedDebugInfo {
+/** Bytes of a location expression: DW_OP_addr and an 8-byte address. */
+const ADDR_EXPRESSION_SIZE = 9;
+
+/** Encodes the compile units, subprograms, transformed types (with `fdeOffsets` into .debug_frame) and variables of a patch. */
+export function encodeDebugInfo(
+  functions: DescribedFunction[],
+  producer: string,
+  data: { types: TransformedType[]; variables: DescribedVariable[]; fdeOffsets: number[] } = { types: [], variables: [], fdeOffsets: [] },
+): EncodedDebugInfo {
   const abbrev = new Bytes();
-  abbrev.uleb(ABBREV_UNIT).uleb(DW_TAG_compile_unit).u8(DW_CHILDREN_yes);
-  abbrev.uleb(DW_AT_producer).uleb(DW_FORM_string).uleb(DW_AT_language).uleb(DW_FORM_data2).uleb(DW_AT_name).uleb(DW_FORM_string).uleb(0).uleb(0);
-  for (const [code, external] of [[ABBREV_GLOBAL, true], [ABBREV_LOCAL, false]] as const) {
-    abbrev.uleb(code).uleb(DW_TAG_subprogram).u8(DW_CHILDREN_no).uleb(DW_AT_name).uleb(DW_FORM_string);
-    if (external) abbrev.uleb(DW_AT_external).uleb(DW_FORM_flag_present);
-    abbrev.uleb(DW_AT_low_pc).uleb(DW_FORM_addr).uleb(DW_AT_high_pc).uleb(DW_FORM_data8).uleb(0).uleb(0);
-  }
+  const declare = (code: number, tag: number, children: boolean, attributes: [number, number][]): void => {
+    abbrev.uleb(code).uleb(tag).u8(children ? DW_CHILDREN_yes : DW_CHILDREN_no);
+    for (const [at, form] of attributes) abbrev.uleb(at).uleb(form);
+    abbrev.uleb(0).uleb(0);
+  };
+  declare(ABBREV_UNIT, DW_TAG_compile_unit, true, [[DW_AT_producer, DW_FORM_string], [DW_AT_language, DW_FORM_data2], [DW_AT_name, DW_FORM_string]]);
+  const pcs: [number, number][] = [[DW_AT_low_pc, DW_FORM_addr], [DW_AT_high_pc, DW_FORM_data8]];
+  declare(ABBREV_GLOBAL, DW_TAG_subprogram, false, [[DW_AT_name, DW_FORM_string], [DW_AT_external, DW_FORM_flag_present], ...pcs]);
+  declare(ABBREV_LOCAL, DW_TAG_subprogram, false, [[DW_AT_name, DW_FORM_string], ...pcs]);
+  declare(ABBREV_BASE_TYPE, DW_TAG_base_type, false, [[DW_AT_name, DW_FORM_string], [DW_AT_byte_size, DW_FORM_udata], [DW_AT_encoding, DW_FORM_data1]]);
+  declare(ABBREV_STRUCT, DW_TAG_structure_type, true, [
+    [DW_AT_name, DW_FORM_string], [DW_AT_byte_size, DW_FORM_udata], [DW_AT_MIPS_fde, DW_FORM_sec_offset], [DW_AT_KATANA_old_byte_size, DW_FORM_udata],
+  ]);
+  const member: [number, number][] = [[DW_AT_name, DW_FORM_string], [DW_AT_data_member_location, DW_FORM_udata], [DW_AT_byte_size, DW_FORM_udata]];
+  declare(ABBREV_MEMBER_TYPED, DW_TAG_member, false, [...member, [DW_AT_type, DW_FORM_ref4]]);
+  declare(ABBREV_MEMBER, DW_TAG_member, false, member);
+  declare(ABBREV_ARRAY, DW_TAG_array_type, true, [[DW_AT_type, DW_FORM_ref4]]);
+  declare(ABBREV_SUBRANGE, DW_TAG_subrange_type, false, [[DW_AT_count, DW_FORM_udata]]);
+  const locations: [number, number][] = [[DW_AT_type, DW_FORM_ref4], [DW_AT_location, DW_FORM_exprloc], [DW_AT_KATANA_old_location, DW_FORM_exprloc]];
+  declare(ABBREV_VARIABLE_GLOBAL, DW_TAG_variable, false, [[DW_AT_name, DW_FORM_string], [DW_AT_external, DW_FORM_flag_present], ...locations]);
+  declare(ABBREV_VARIABLE_LOCAL, DW_TAG_variable, false, [[DW_AT_name, DW_FORM_string], ...locations]);
   abbrev.uleb(0);
 
   const info = new Bytes();
   const lowPcs: EncodedDebugInfo['lowPcs'] = [];
   const abbrevOffsets: number[] = [];
-  const files = [...new Set(functions.map((f) => f.file))].sort();
+  const fdes: EncodedDebugInfo['fdes'] = [];
+  const addresses: EncodedDebugInfo['addresses'] = [];
+  const files = [...new Set([...functions.map((f) => f.file), ...data.types.map((t) => t.file), ...data.variables.map((v) => v.file)])].sort();
   for (const file of files) {
     const start = info.length;
     info.u32(0).u16(5).u8(DW_UT_compile).u8(8); // unit_length patched below; DWARF 5 header
@@ -74,57 +148,45 @@ export function encodeDebugInfo(functions: DescribedFunction[], producer: string
       lowPcs.push({ at: info.length, textOffset: f.offset });
       info.u64(0n).u64(BigInt(f.size));
     }
+    // Types before the variables that refer to them; DW_FORM_ref4 offsets count from the unit's start.
+    const baseTypes = new Map<string, number>();
+    const typeDies = new Map<number, number>();
+    data.types.forEach((type, index) => {
+      if (type.file !== file) return;
+      for (const m of type.members) {
+        if (!m.base) continue;
+        const key = `${m.base.name}/${m.size}/${m.base.encoding}`;
+        if (baseTypes.has(key)) continue;
+        baseTypes.set(key, info.length - start);
+        info.uleb(ABBREV_BASE_TYPE).cstring(m.base.name).uleb(m.size).u8(m.base.encoding);
+      }
+      typeDies.set(index, info.length - start);
+      info.uleb(ABBREV_STRUCT).cstring(type.name.replace(/^struct /, '')).uleb(type.newSize);
+      fdes.push({ at: info.length, fdeOffset: data.fdeOffsets[index]! });
+      info.u32(0).uleb(type.oldSize);
+      for (const m of type.members) {
+        info.uleb(m.base ? ABBREV_MEMBER_TYPED : ABBREV_MEMBER).cstring(m.name).uleb(m.offset).uleb(m.size);
+        if (m.base) info.u32(baseTypes.get(`${m.base.name}/${m.size}/${m.base.encoding}`)!);
+      }
+      info.u8(0);
+    });
+    for (const v of data.variables.filter((w) => w.file === file)) {
+      const typeDie = typeDies.get(v.type);
+      if (typeDie === undefined) throw new RangeError(`variable ${v.name} of ${file} names type ${v.type}, which is not described in that file`);
+      let ref = typeDie;
+      if (v.elements !== undefined) {
+        ref = info.length - start;
+        info.uleb(ABBREV_ARRAY).u32(typeDie).uleb(ABBREV_SUBRANGE).uleb(v.elements).u8(0);
+      }
+      info.uleb(v.external ? ABBREV_VARIABLE_GLOBAL : ABBREV_VARIABLE_LOCAL).cstring(v.name).u32(ref);
+      for (const symbol of [v.newSymbol, v.oldSymbol]) {
+        info.uleb(ADDR_EXPRESSION_SIZE).u8(DW_OP_addr);
+        addresses.push({ at: info.length, symbol });
+        info.u64(0n);
+      }
+    }
     info.u8(0); // end of the unit's children
     info.setU32(start, info.length - start - 4);
   }
-  return { abbrev: abbrev.bytes(), info: info.bytes(), lowPcs, abbrevOffsets };
-}
-
-/** A little-endian byte builder. */
-class Bytes {
-  #data: number[] = [];
-
-  get length(): number {
-    return this.#data.length;
-  }
-
-  u8(v: number): this {
-    this.#data.push(v & 0xff);
-    return this;
-  }
-
-  u16(v: number): this {
-    return this.u8(v).u8(v >> 8);
-  }
-
-  u32(v: number): this {
-    return this.u16(v & 0xffff).u16(v >>> 16);
-  }
-
-  u64(v: bigint): this {
-    return this.u32(Number(v & 0xffffffffn)).u32(Number(v >> 32n));
-  }
-
-  setU32(at: number, v: number): void {
-    for (let i = 0; i < 4; i++) this.#data[at + i] = (v >>> (8 * i)) & 0xff;
-  }
-
-  uleb(v: number): this {
-    do {
-      let byte = v & 0x7f;
-      v = Math.floor(v / 128);
-      if (v !== 0) byte |= 0x80;
-      this.#data.push(byte);
-    } while (v !== 0);
-    return this;
-  }
-
-  cstring(s: string): this {
-    for (const b of new TextEncoder().encode(s)) this.#data.push(b);
-    return this.u8(0);
-  }
-
-  bytes(): Uint8Array {
-    return Uint8Array.from(this.#data);
-  }
+  return { abbrev: abbrev.bytes(), info: info.bytes(), lowPcs, abbrevOffsets, fdes, addresses };
 }

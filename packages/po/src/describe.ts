@@ -4,7 +4,8 @@
 // shown demangled; the JSON keeps the symbol `name` and adds `demangled` where it differs.
 import { demangle } from './demangle.js';
 import { shortPatchId } from './id.js';
-import type { PatchObject } from './model.js';
+import { Cursor, DW_OP_plus_uconst } from '@katana/dwarf';
+import type { PatchObject, TransformRow } from './model.js';
 
 /** A symbol name, with its demangled form when it is a C++ name. */
 interface Named {
@@ -21,6 +22,10 @@ export interface PatchDescription {
   newVariables: (Named & { file: string; section: string; size: number })[];
   externals: (Named & { file?: string; resolution: string })[];
   unsafe: (Named & { file?: string; address: string; size: number; redirected: boolean })[];
+  /** Variables moved to new storage through a transformation of their (element) type. */
+  transformed: { name: string; file: string; type: string; count: number; oldAddress: string; oldSize: number; newSize: number; section: string }[];
+  /** The changed struct types, each member with where its bytes come from ('old +4', 'old +4 converted', 'initializer'). */
+  types: { name: string; file: string; oldSize: number; newSize: number; members: { name: string; offset: number; size: number; from: string }[] }[];
   sizes: { text: number; rodata: number; data: number; bss: number; ehFrame: number };
 }
 
@@ -36,8 +41,9 @@ export function describePatchObject(po: PatchObject): PatchDescription {
   }
   // Copied anonymous data (string sections, jump tables) is named after its section, with a
   // leading dot no C identifier can have: it is not a variable.
+  const moved = new Set((po.dataTransforms ?? []).map((d) => d.newSymbol));
   const newVariables: PatchDescription['newVariables'] = po.symbols
-    .filter((s) => (s.type === 'object' || s.type === 'tls') && s.defined && s.defined.section !== 'text' && !s.name.startsWith('.'))
+    .filter((s, i) => (s.type === 'object' || s.type === 'tls') && s.defined && s.defined.section !== 'text' && !s.name.startsWith('.') && !moved.has(i))
     .map((s) => ({ name: s.name, file: s.file ?? '', section: s.defined!.section, size: s.size }));
   // What the patch needs from the target: symbols its relocations reach. A target function named
   // only by .unsafe_functions is not needed, just guarded.
@@ -58,6 +64,16 @@ export function describePatchObject(po: PatchObject): PatchDescription {
     redirected: u.redirectTo !== undefined,
   }));
   withDemangled([...changed, ...added, ...newVariables, ...externals, ...unsafe]);
+  const types = po.types ?? [];
+  const transformed: PatchDescription['transformed'] = (po.dataTransforms ?? []).map((d) => {
+    const type = types[d.type]!;
+    const elements = d.elements ?? 1;
+    return {
+      name: d.variable, file: d.file, type: d.elements === undefined ? type.name : `${type.name} [${d.elements}]`, count: d.count,
+      oldAddress: hex(po.symbols[d.oldSymbol]?.target?.value ?? 0n), oldSize: po.symbols[d.oldSymbol]?.size ?? 0,
+      newSize: elements * type.newSize, section: po.symbols[d.newSymbol]?.defined?.section ?? '?',
+    };
+  });
   return {
     target: { name: po.targetName, buildId: po.targetBuildId },
     base: po.basePatches ?? [],
@@ -66,8 +82,23 @@ export function describePatchObject(po: PatchObject): PatchDescription {
     newVariables,
     externals,
     unsafe,
+    transformed,
+    types: types.map((t) => ({
+      name: t.name, file: t.file, oldSize: t.oldSize, newSize: t.newSize,
+      members: t.members.map((m) => ({ name: m.name, offset: m.offset, size: m.size, from: sourceOf(t.rows.find((r) => r.offset === m.offset)) })),
+    })),
     sizes: { text: po.text.length, rodata: po.rodata.length, data: po.data.length, bss: po.bssSize, ehFrame: po.ehFrame?.length ?? 0 },
   };
+}
+
+/** Where a member's bytes come from, read off the DWARF expression of its row ('old +4', 'old +4 converted', 'initializer'). */
+function sourceOf(row: TransformRow | undefined): string {
+  if (!row || row.rule.kind === 'keep') return 'initializer';
+  const e = row.rule.expression;
+  // Both kinds start with DW_OP_plus_uconst <offset in the old object> (transform-program.ts).
+  const from = e[0] === DW_OP_plus_uconst ? new Cursor('expression', e, 1).ulebNumber() : undefined;
+  const where = from === undefined ? 'an expression' : `old +${from}`;
+  return row.rule.kind === 'expression' ? where : `${where} converted`;
 }
 
 // Adds `demangled` to the entries whose name is a C++ name (one c++filt run for all of them).
@@ -89,6 +120,13 @@ export function formatPatchDescription(d: PatchDescription, file: string): strin
   for (const f of d.added) lines.push(`    new       ${shown(f)} (${f.file || 'unknown file'}): ${f.size} bytes`);
   lines.push(`  variables   ${d.newVariables.length === 0 ? 'no new variables' : `${d.newVariables.length} new`}`);
   for (const v of d.newVariables) lines.push(`    new       ${shown(v)} (${v.file || 'unknown file'}): ${v.size} bytes in .${v.section}.new`);
+  for (const v of d.transformed) {
+    lines.push(`    moved     ${v.name} (${v.file || 'unknown file'}): ${v.type}, ${v.oldSize} -> ${v.newSize} bytes, from ${v.oldAddress} to .${v.section}.new`);
+  }
+  for (const t of d.types) {
+    lines.push(`    type      ${t.name} (${t.file}): ${t.oldSize} -> ${t.newSize} bytes`);
+    for (const m of t.members) lines.push(`      ${m.name} at ${m.offset}, ${m.size} bytes: ${m.from}`);
+  }
   lines.push(`  externals   ${d.externals.length}`);
   for (const e of d.externals) lines.push(`    needs     ${shown(e)}${e.file ? ` (${e.file})` : ''}: ${e.resolution}`);
   lines.push(`  unsafe      ${d.unsafe.length} function(s) no thread may be in while the patch switches`);

@@ -9,3 +9,4 @@ export { relocationWidth } from './relocation-width.js';
 export { describePatchObject, formatPatchDescription, type PatchDescription } from './describe.js';
 export { patchObjectId, shortPatchId, SHORT_PATCH_ID_LENGTH } from './id.js';
 export { demangle, demangleName } from './demangle.js';
+export { copyExpression, convertExpression, encodeTransformProgram, decodeTransformProgram, TRANSFORM_REGISTER } from './transform-program.js';

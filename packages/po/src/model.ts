@@ -48,6 +48,70 @@ export interface PatchObject {
    * a PO file, 64 hex digits); [] or absent for a patch made for the original build.
    */
   basePatches?: string[];
+  /**
+   * Struct types whose layout changed, each with the program that turns one old object into one new
+   * object (.debug_info structure DIE + its .debug_frame FDE). Absent or empty: no data changes.
+   */
+  types?: TransformedType[];
+  /** Variables of the target moved to new storage in the patch, transformed through `types`. */
+  dataTransforms?: DataTransform[];
+}
+
+/**
+ * A structure type whose layout changed (the paper's type discovery), as its NEW layout, with the
+ * FDE program that fills one new object from one old one.
+ */
+export interface TransformedType {
+  /** C spelling: 'struct stats' (or a typedef name). */
+  name: string;
+  /** The source file (compile unit) the type is described in. */
+  file: string;
+  oldSize: number;
+  newSize: number;
+  /** The new layout's members (for the DIE and for `katana inspect`). */
+  members: TransformedMember[];
+  /** The transformation: rows covering [0, newSize) of the new object, in offset order. */
+  rows: TransformRow[];
+}
+
+/** A member of a transformed type in its new layout. */
+export interface TransformedMember {
+  name: string;
+  offset: number;
+  size: number;
+  /** Set when the member is of a base type: its DWARF name and DW_ATE_* encoding. */
+  base?: { name: string; encoding: number };
+}
+
+/**
+ * One row of a transformation program: the bytes [offset, offset + size) of the new object, and where
+ * they come from. 'keep': they keep what the new object holds (the new initializer, DW_CFA_same_value);
+ * 'expression': they are copied from the old object at the address the DWARF expression computes from
+ * CURR_TARG_OLD (DW_CFA_expression); 'val-expression': they are the low `size` bytes of the value the
+ * expression computes (DW_CFA_val_expression: integer conversion). docs/po-format.md has the encoding.
+ */
+export interface TransformRow {
+  offset: number;
+  size: number;
+  rule: { kind: 'keep' } | { kind: 'expression' | 'val-expression'; expression: Uint8Array };
+}
+
+/** A variable of the target whose type changed: its old storage is transformed into new storage in the patch. */
+export interface DataTransform {
+  /** Its name in the source ('stats'; a static local's name without gcc's `.0`). */
+  variable: string;
+  /** Source file relative to the project root. */
+  file: string;
+  /** Index into PatchObject.types of its (element) type. */
+  type: number;
+  /** Index into PatchObject.symbols of the target's storage (an undefined symbol with a value). */
+  oldSymbol: number;
+  /** Index into PatchObject.symbols of the new storage (defined in 'data' or 'bss'). */
+  newSymbol: number;
+  /** Element count of the NEW variable when it is an array; undefined for a single object. */
+  elements?: number;
+  /** Objects transformed: 1, or for an array the smaller of the old and the new element count. */
+  count: number;
 }
 
 /** A symbol of the PO: either defined in one of its sections, or a reference into the target. */

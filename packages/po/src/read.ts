@@ -47,6 +47,7 @@ import {
   type PoSymbol,
   type UnsafeFunction,
 } from './model.js';
+import { readDataTransforms } from './read-data.js';
 import { relocationWidth } from './relocation-width.js';
 import { readDwarf } from '@katana/dwarf';
 
@@ -166,7 +167,8 @@ function decode(elf: ElfFile, file: string): PatchObject {
   // .debug_info names the source file of every function, globals included (ELF only ties locals
   // to a file): a compile unit per file, a subprogram whose low pc is the function's offset.
   const fileAt = new Map<number, string>();
-  for (const unit of readDwarf(elf).units) {
+  const dwarf = readDwarf(elf);
+  for (const unit of dwarf.units) {
     for (const sub of unit.subprograms) {
       if (sub.lowPcTarget?.section === text.name && sub.lowPc !== undefined) fileAt.set(Number(sub.lowPc), unit.name ?? '');
     }
@@ -185,6 +187,8 @@ function decode(elf: ElfFile, file: string): PatchObject {
     });
   });
 
+  const { types, dataTransforms } = readDataTransforms(elf, dwarf, symbols, symbolAt, fail);
+
   return {
     targetBuildId: toHex(buildId),
     targetName,
@@ -198,6 +202,8 @@ function decode(elf: ElfFile, file: string): PatchObject {
     unsafe,
     ehFrame: ehFrame?.data() ?? new Uint8Array(),
     basePatches,
+    types,
+    dataTransforms,
   };
 }
 

@@ -40,6 +40,7 @@ import {
   UNSAFE_SECTION,
 } from './constants.js';
 import { PO_SECTION_ALIGN, PO_SECTION_NAMES, type PatchObject, type PoSectionKind, type PoSymbol } from './model.js';
+import { encodeDebugFrame } from './debug-frame.js';
 import { encodeDebugInfo } from './debug-info.js';
 import { encodeNote } from './note.js';
 
@@ -117,7 +118,7 @@ export function writePatchObject(po: PatchObject): Uint8Array {
     );
   }
 
-  addDebugInfo(writer, po, sectionIndex.get('text')!);
+  addDebugInfo(writer, po, sectionIndex.get('text')!, refs);
 
   writer.addSection({
     name: UNSAFE_SECTION,
@@ -167,23 +168,54 @@ export function writePatchObject(po: PatchObject): Uint8Array {
   return writer.write();
 }
 
-/** Adds .debug_abbrev and .debug_info (a compile unit per source file) with their relocations. */
-function addDebugInfo(writer: RelocatableWriter, po: PatchObject, textIndex: number): void {
+/**
+ * Adds .debug_abbrev and .debug_info (a compile unit per source file: functions, transformed types
+ * and variables) with their relocations, and, when the patch transforms data, .debug_frame (one FDE
+ * per transformed type) with its own.
+ */
+function addDebugInfo(writer: RelocatableWriter, po: PatchObject, textIndex: number, refs: SymbolRef[]): void {
+  const types = po.types ?? [];
+  const frame = encodeDebugFrame(types);
   const encoded = encodeDebugInfo(
     po.functions.map((f) => {
       const symbol = po.symbols[f.symbol]!;
       return { name: f.name, file: f.file, external: symbol.bind !== 'local', offset: symbol.defined?.offset ?? 0, size: f.size };
     }),
     'katana',
+    {
+      types,
+      fdeOffsets: frame.fdeOffsets,
+      variables: (po.dataTransforms ?? []).map((d) => ({
+        name: d.variable,
+        file: d.file,
+        external: po.symbols[d.newSymbol]?.bind !== 'local',
+        type: d.type,
+        ...(d.elements === undefined ? {} : { elements: d.elements }),
+        newSymbol: d.newSymbol,
+        oldSymbol: d.oldSymbol,
+      })),
+    },
   );
   const abbrevIndex = writer.addSection({ name: '.debug_abbrev', type: SHT_PROGBITS, flags: 0n, addralign: 1, data: encoded.abbrev });
   const infoIndex = writer.addSection({ name: '.debug_info', type: SHT_PROGBITS, flags: 0n, addralign: 1, data: encoded.info });
   const text = writer.addSectionSymbol(textIndex);
   const abbrev = writer.addSectionSymbol(abbrevIndex);
+  const frameIndex = types.length === 0
+    ? undefined
+    : writer.addSection({ name: '.debug_frame', type: SHT_PROGBITS, flags: 0n, addralign: 8, data: frame.bytes });
+  const frameSymbol = frameIndex === undefined ? undefined : writer.addSectionSymbol(frameIndex);
   writer.addRelocations(infoIndex, [
     ...encoded.abbrevOffsets.map((at) => ({ offset: BigInt(at), type: R_X86_64_32, symbol: abbrev, addend: 0n })),
     ...encoded.lowPcs.map((l) => ({ offset: BigInt(l.at), type: R_X86_64_64, symbol: text, addend: BigInt(l.textOffset) })),
+    ...encoded.fdes.map((f) => ({ offset: BigInt(f.at), type: R_X86_64_32, symbol: frameSymbol!, addend: BigInt(f.fdeOffset) })),
+    ...encoded.addresses.map((a) => ({ offset: BigInt(a.at), type: R_X86_64_64, symbol: refAt(refs, a.symbol), addend: 0n })),
   ]);
+  if (frameIndex !== undefined && frameSymbol !== undefined) {
+    writer.addRelocations(
+      frameIndex,
+      frame.ciePointers.map((p) => ({ offset: BigInt(p.at), type: R_X86_64_32, symbol: frameSymbol, addend: BigInt(p.cie) })),
+    );
+  }
 }
 
 /**

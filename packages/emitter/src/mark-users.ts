@@ -1,0 +1,34 @@
+// Adds to the patch every function that must not run against a variable's old layout once it
+// moves: each NEW function whose code refers to a migrated variable (globals by name from any
+// object, statics from their own object), and each function with a parameter or local of a
+// changed type (hasLocalOfType), changed bytes or not. They are then redirected like any changed
+// function, so they are also unsafe: no thread may be in them while the patch switches, and old
+// code that knew the old layout no longer runs afterwards.
+import { type ElfSymbol, STB_LOCAL } from '@katana/elf';
+import { hasLocalOfType, readDwarf } from '@katana/dwarf';
+import type { ObjectDiff } from './mark.js';
+import type { Migration } from './migrate.js';
+import { resolveReference } from './reference.js';
+
+/** Appends the users of migrated variables and of changed types to each diff's functions. */
+export function markDataUsers(diffs: ObjectDiff[], migration: Migration): void {
+  if (migration.variables.length === 0) return;
+  const globals = new Set(migration.variables.filter((m) => m.symbol.bind !== STB_LOCAL).map((m) => m.symbol.name));
+  for (const diff of diffs) {
+    const model = diff.newSide.model;
+    const statics = new Set(migration.variables.filter((m) => m.diff === diff && m.symbol.bind === STB_LOCAL).map((m) => m.symbol));
+    const changed = migration.changedTypes.get(diff) ?? new Set<string>();
+    const info = changed.size > 0 && model.object.elf.section('.debug_info') ? readDwarf(model.object.elf) : undefined;
+    const uses = (fn: ElfSymbol): boolean =>
+      model.relocationsOf(fn).some((r) => {
+        const ref = resolveReference(model, r, fn);
+        if (ref.kind !== 'symbol') return false;
+        return ref.symbol.bind === STB_LOCAL ? statics.has(ref.symbol) : globals.has(ref.symbol.name);
+      });
+    const hasChangedLocal = (fn: ElfSymbol): boolean => info !== undefined && [...changed].some((t) => hasLocalOfType(info, fn.name, t));
+    for (const fn of model.functions) {
+      if (diff.functions.some((m) => m.symbol === fn)) continue;
+      if (uses(fn) || hasChangedLocal(fn)) diff.functions.push({ symbol: fn, old: diff.correlation.oldOf(fn), cold: false });
+    }
+  }
+}

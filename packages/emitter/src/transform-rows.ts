@@ -1,0 +1,159 @@
+// Compiles "old type → new type" into the rows of a transformation program (the FDE of a changed
+// struct, see transform-program.ts of @katana/po): members are matched by name; a member of the same
+// layout is copied byte for byte; integers (and enums) of different sizes are converted, sign- or
+// zero-extended per the OLD type's DW_ATE encoding and truncated (low bytes kept) when narrower; a
+// nested changed struct or array of them is flattened into the parent's rows; a member that did not
+// exist keeps the new initializer's bytes ('keep'), as does padding. What cannot be moved safely
+// yields a reason instead: a changed union, a pointer to a changed struct (its target would need
+// following), a `void *` inside a changed struct, a bit field, a float whose size changed.
+import { describeType, type DwarfType, sizeOf, typeName } from '@katana/dwarf';
+import { convertExpression, copyExpression, type TransformRow } from '@katana/po';
+
+/** DW_ATE_* encodings of integers (DWARF 5 §7.8): boolean, signed, signed_char, unsigned, unsigned_char, UTF. */
+const SIGNED_ENCODINGS = new Set([0x05, 0x06]);
+const INTEGER_ENCODINGS = new Set([0x02, 0x05, 0x06, 0x07, 0x08, 0x10]);
+
+/** The rows of one object, or why it cannot be transformed; `warnings` collects dropped members and narrowings. */
+export type RowsResult = { rows: TransformRow[] } | { refused: string };
+
+/** Context of one compilation: the names of the struct and union types whose layout changed. */
+export interface ChangedTypes {
+  names: ReadonlySet<string>;
+  warnings: string[];
+}
+
+class Refusal extends Error {}
+
+/** Rows turning one OLD `oldType` object into one NEW `newType` object (both structs, after typedefs). */
+export function transformRows(oldType: DwarfType, newType: DwarfType, changed: ChangedTypes): RowsResult {
+  const size = sizeOf(newType);
+  if (size === undefined) return { refused: `${typeName(newType)} has no known size` };
+  const pieces: TransformRow[] = [];
+  try {
+    move(strip(oldType), strip(newType), 0, 0, typeName(newType), pieces, changed);
+  } catch (error) {
+    if (error instanceof Refusal) return { refused: error.message };
+    throw error;
+  }
+  return { rows: fillGaps(pieces, size) };
+}
+
+/** The pointee of a pointer inside `type` (not through other pointers) that is a changed struct or union, or 'void *'; undefined when none. */
+export function pointerToChanged(type: DwarfType | undefined, changed: ReadonlySet<string>, seen = new Set<DwarfType>()): string | undefined {
+  const t = strip(type);
+  if (!t || seen.has(t)) return undefined;
+  seen.add(t);
+  if (t.kind === 'pointer') {
+    const target = strip(t.type);
+    if (!target) return 'void *';
+    return (target.kind === 'structure' || target.kind === 'union') && changed.has(typeName(target)) ? typeName(target) : undefined;
+  }
+  if (t.kind === 'array') return pointerToChanged(t.type, changed, seen);
+  if (t.kind === 'structure' || t.kind === 'union' || t.kind === 'class') {
+    for (const m of t.members) {
+      const found = pointerToChanged(m.type, changed, seen);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+/** Looks through typedefs and qualifiers. */
+export function strip(type: DwarfType | undefined): DwarfType | undefined {
+  let t = type;
+  for (let depth = 0; t && depth < 64; depth++) {
+    if (t.kind === 'typedef' || t.kind === 'const' || t.kind === 'volatile' || t.kind === 'restrict' || t.kind === 'atomic') t = t.type;
+    else return t;
+  }
+  return t;
+}
+
+function move(o: DwarfType | undefined, n: DwarfType | undefined, from: number, to: number, what: string, out: TransformRow[], changed: ChangedTypes): void {
+  if (!o || !n) throw new Refusal(`${what} is void`);
+  const size = sizeOf(n) ?? 0;
+  if (describeType(o) === describeType(n)) {
+    const pointee = pointerToChanged(n, changed.names);
+    if (pointee === 'void *') throw new Refusal(`${what} is a void *, which may point at a changed struct`);
+    if (pointee) throw new Refusal(`${what} points to ${pointee}, whose layout changed (following pointers is not supported yet)`);
+    if (size > 0) out.push({ offset: to, size, rule: { kind: 'expression', expression: copyExpression(from) } });
+    return;
+  }
+  if (isInteger(o) && isInteger(n)) {
+    const oldSize = sizeOf(o)!;
+    const newSize = size;
+    if (oldSize === newSize) out.push({ offset: to, size, rule: { kind: 'expression', expression: copyExpression(from) } });
+    else {
+      if (newSize < oldSize) changed.warnings.push(`${what} narrows from ${oldSize} to ${newSize} bytes: values keep their low ${newSize} bytes`);
+      out.push({ offset: to, size: newSize, rule: { kind: 'val-expression', expression: convertExpression(from, oldSize, isSigned(o)) } });
+    }
+    return;
+  }
+  if (o.kind === 'structure' && n.kind === 'structure') {
+    for (const m of [...o.members, ...n.members]) {
+      if (m.bitSize !== undefined) throw new Refusal(`${what} has bit fields, which katana does not transform yet`);
+      if (m.name === undefined) throw new Refusal(`${what} has an anonymous member, which cannot be matched by name`);
+    }
+    for (const m of n.members) {
+      const old = o.members.find((x) => x.name === m.name);
+      if (old) move(strip(old.type), strip(m.type), from + (old.offset ?? 0), to + (m.offset ?? 0), `member '${m.name}' of ${typeName(n)}`, out, changed);
+    }
+    for (const m of o.members) {
+      if (!n.members.some((x) => x.name === m.name)) changed.warnings.push(`member '${m.name}' of ${typeName(o)} was removed: its values are dropped`);
+    }
+    return;
+  }
+  if (o.kind === 'array' && n.kind === 'array') {
+    const oldCount = elementCount(o);
+    const newCount = elementCount(n);
+    const oldElement = innermost(o);
+    const newElement = innermost(n);
+    const oldStride = sizeOf(oldElement);
+    const newStride = sizeOf(newElement);
+    if (oldCount === undefined || newCount === undefined || !oldStride || !newStride) throw new Refusal(`${what} is an array of unknown size`);
+    if (oldCount !== newCount) changed.warnings.push(`${what} changes from ${oldCount} to ${newCount} elements: the first ${Math.min(oldCount, newCount)} are kept`);
+    for (let i = 0; i < Math.min(oldCount, newCount); i++) {
+      move(strip(oldElement), strip(newElement), from + i * oldStride, to + i * newStride, `${what}[${i}]`, out, changed);
+    }
+    return;
+  }
+  if (o.kind === 'union' || n.kind === 'union') throw new Refusal(`${what} is a union whose members changed; katana cannot tell which member holds the value`);
+  if (o.kind === 'pointer' || n.kind === 'pointer') throw new Refusal(`${what} changes its pointer type (${typeName(o)} → ${typeName(n)})`);
+  throw new Refusal(`${what} changes from ${typeName(o)} to ${typeName(n)}, which katana cannot convert`);
+}
+
+function isInteger(t: DwarfType): boolean {
+  if (t.kind === 'enumeration') return true;
+  return t.kind === 'base' && INTEGER_ENCODINGS.has(t.encoding) && [1, 2, 4, 8].includes(t.byteSize);
+}
+
+function isSigned(t: DwarfType): boolean {
+  if (t.kind === 'enumeration') {
+    const underlying = strip(t.type);
+    return underlying?.kind === 'base' ? SIGNED_ENCODINGS.has(underlying.encoding) : t.enumerators.some((e) => e.value < 0n);
+  }
+  return t.kind === 'base' && SIGNED_ENCODINGS.has(t.encoding);
+}
+
+function elementCount(t: DwarfType & { kind: 'array' }): number | undefined {
+  if (t.dimensions.some((d) => d.count === undefined)) return undefined;
+  return t.dimensions.reduce((n, d) => n * d.count!, 1);
+}
+
+function innermost(t: DwarfType & { kind: 'array' }): DwarfType | undefined {
+  let e = strip(t.type);
+  while (e?.kind === 'array') e = strip(e.type);
+  return e;
+}
+
+/** Sorted, contiguous rows over [0, size): the pieces, with 'keep' rows over every gap (new members, padding). */
+function fillGaps(pieces: TransformRow[], size: number): TransformRow[] {
+  const rows: TransformRow[] = [];
+  let at = 0;
+  for (const p of [...pieces].sort((a, b) => a.offset - b.offset)) {
+    if (p.offset > at) rows.push({ offset: at, size: p.offset - at, rule: { kind: 'keep' } });
+    rows.push(p);
+    at = p.offset + p.size;
+  }
+  if (at < size) rows.push({ offset: at, size: size - at, rule: { kind: 'keep' } });
+  return rows;
+}

@@ -1,0 +1,52 @@
+// The PO's .debug_frame (DWARF 5 §6.4.1): one CIE, then one FDE per transformed type whose
+// instructions are the type's transformation program (transform-program.ts). Each FDE's address
+// range is [0, newSize): byte offsets in one new object, not code addresses, so its initial
+// location is 0 and needs no relocation; its CIE pointer (a .debug_frame offset) gets an
+// R_X86_64_32 against the section, as in any compiler's object.
+import { Bytes } from './bytes.js';
+import type { TransformedType } from './model.js';
+import { encodeTransformProgram } from './transform-program.js';
+
+/** CIE version of DWARF 5 .debug_frame. */
+const CIE_VERSION = 4;
+const ADDRESS_SIZE = 8;
+/** The return-address column of x86-64 (rip); transformations never give it a rule. */
+const RETURN_ADDRESS_COLUMN = 16;
+
+/** The encoded section and what the writer must relocate or point at. */
+export interface EncodedDebugFrame {
+  bytes: Uint8Array;
+  /** .debug_frame offset of each type's FDE (what its DIE's DW_AT_MIPS_fde holds). */
+  fdeOffsets: number[];
+  /** Offsets of the CIE pointers (each relative to the section: R_X86_64_32, addend `cie`). */
+  ciePointers: { at: number; cie: number }[];
+}
+
+/** Encodes the CIE and one FDE per type. */
+export function encodeDebugFrame(types: TransformedType[]): EncodedDebugFrame {
+  const b = new Bytes();
+  const cie = b.length;
+  record(b, () => {
+    b.u32(0xffffffff).u8(CIE_VERSION).cstring('').u8(ADDRESS_SIZE).u8(0); // id, version, augmentation, sizes
+    b.uleb(1).u8(0x78).uleb(RETURN_ADDRESS_COLUMN); // code alignment 1, data alignment -8 (sleb)
+  });
+  const fdeOffsets: number[] = [];
+  const ciePointers: EncodedDebugFrame['ciePointers'] = [];
+  for (const type of types) {
+    fdeOffsets.push(b.length);
+    record(b, () => {
+      ciePointers.push({ at: b.length, cie });
+      b.u32(0).u64(0n).u64(BigInt(type.newSize)).u8s(encodeTransformProgram(type.rows));
+    });
+  }
+  return { bytes: b.bytes(), fdeOffsets, ciePointers };
+}
+
+/** Writes a length-prefixed record whose body `body` writes, padded with DW_CFA_nop to the address size. */
+function record(b: Bytes, body: () => void): void {
+  const start = b.length;
+  b.u32(0);
+  body();
+  while ((b.length - start) % ADDRESS_SIZE !== 0) b.u8(0);
+  b.setU32(start, b.length - start - 4);
+}

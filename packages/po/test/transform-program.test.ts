@@ -1,0 +1,119 @@
+// Data transformations in the PO: the FDE program of a changed struct round-trips through the
+// writer and the validating reader, packages/dwarf's CFI reader sees the same rows, readelf,
+// llvm-dwarfdump and dwarfdump decode .debug_info and .debug_frame without a warning, and a program
+// with a foreign instruction is refused with PoFormatError.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ElfFile } from '@katana/elf';
+import { FrameSection, unwindRows, DW_CFA_same_value, DW_CFA_offset_extended } from '@katana/dwarf';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import {
+  convertExpression, copyExpression, decodeTransformProgram, encodeTransformProgram, PoFormatError, readPatchObject, writePatchObject,
+  type PatchObject, type TransformRow,
+} from '../src/index.js';
+
+// struct stats { int hits; int misses; } -> { long bytes; long misses; int hits; }: bytes is new,
+// misses widens (sign-extended), hits is copied.
+const ROWS: TransformRow[] = [
+  { offset: 0, size: 8, rule: { kind: 'keep' } },
+  { offset: 8, size: 8, rule: { kind: 'val-expression', expression: convertExpression(4, 4, true) } },
+  { offset: 16, size: 4, rule: { kind: 'expression', expression: copyExpression(0) } },
+  { offset: 20, size: 4, rule: { kind: 'keep' } },
+];
+
+function patchWithTransform(): PatchObject {
+  return {
+    targetBuildId: '0123456789abcdef', targetName: 'prog',
+    text: new Uint8Array(16).fill(0xc3), rodata: new Uint8Array(), data: new Uint8Array(24 * 2), bssSize: 0,
+    symbols: [
+      { name: 'tick', type: 'func', bind: 'global', size: 16, defined: { section: 'text', offset: 0 } },
+      { name: 'stats', type: 'object', bind: 'global', size: 48, defined: { section: 'data', offset: 0 } },
+      { name: 'stats', type: 'object', bind: 'global', size: 16, target: { value: 0x404030n } },
+    ],
+    relocations: [{ section: 'text', offset: 2, type: 2 /* R_X86_64_PC32 */, symbol: 1, addend: -4n }],
+    functions: [{ symbol: 0, name: 'tick', file: 'main.c', size: 16, replaces: { address: 0x401000n, size: 20 } }],
+    unsafe: [{ name: 'tick', address: 0x401000n, size: 20, redirectTo: 0 }],
+    ehFrame: new Uint8Array(),
+    basePatches: [],
+    types: [{
+      name: 'struct stats', file: 'main.c', oldSize: 8, newSize: 24, rows: ROWS,
+      members: [
+        { name: 'bytes', offset: 0, size: 8, base: { name: 'long int', encoding: 5 } },
+        { name: 'misses', offset: 8, size: 8, base: { name: 'long int', encoding: 5 } },
+        { name: 'hits', offset: 16, size: 4, base: { name: 'int', encoding: 5 } },
+      ],
+    }],
+    dataTransforms: [{ variable: 'stats', file: 'main.c', type: 0, oldSymbol: 2, newSymbol: 1, elements: 2, count: 2 }],
+  };
+}
+
+const program = suite<{ dir: string; file: string }>('transformation program');
+program.before.each((ctx) => {
+  try {
+    ctx.dir = mkdtempSync(join(tmpdir(), 'katana-po-'));
+    ctx.file = join(ctx.dir, 'fix.po');
+    writeFileSync(ctx.file, writePatchObject(patchWithTransform()));
+  } catch (error) {
+    console.error('before.each failed:', error);
+    throw error;
+  }
+});
+program.after.each((ctx) => {
+  if (!process.env['KATANA_KEEP_TMP']) rmSync(ctx.dir, { recursive: true, force: true });
+});
+
+program('rows survive encode → decode', () => {
+  assert.equal(decodeTransformProgram(encodeTransformProgram(ROWS), 24), ROWS);
+});
+
+program('types and transformed variables survive write → read', ({ file }) => {
+  const read = readPatchObject(ElfFile.open(file).bytes, file);
+  const written = patchWithTransform();
+  assert.equal(read.types, written.types);
+  const [d] = read.dataTransforms!;
+  assert.equal([d!.variable, d!.file, d!.type, d!.elements, d!.count], ['stats', 'main.c', 0, 2, 2]);
+  assert.equal(read.symbols[d!.newSymbol]!.defined, { section: 'data', offset: 0 });
+  assert.equal(read.symbols[d!.oldSymbol]!.target, { value: 0x404030n });
+});
+
+program("packages/dwarf's CFI reader sees one row per member, rules on register 0", ({ file }) => {
+  const elf = ElfFile.open(file);
+  const frame = FrameSection.parse('.debug_frame', elf.section('.debug_frame')!.data(), { section: 0n });
+  assert.is(frame.fdes.length, 1);
+  const rows = unwindRows(frame, frame.fdes[0]!);
+  assert.equal(rows.map((r) => [Number(r.start), Number(r.end), r.registers.get(0)?.kind]), [
+    [0, 8, 'same-value'], [8, 16, 'val-expression'], [16, 20, 'expression'], [20, 24, 'same-value'],
+  ]);
+});
+
+program('readelf, llvm-dwarfdump and dwarfdump decode .debug_info and .debug_frame cleanly', ({ file }) => {
+  const run = (tool: string, args: string[]): string => {
+    const r = spawnSync(tool, [...args, file], { encoding: 'utf8' });
+    assert.is(r.status, 0, `${tool} ${args.join(' ')} failed (is it installed?): ${r.stderr}`);
+    assert.not.match(`${r.stderr}${r.stdout}`, /\b(warning|error)\b\s*:|errors detected|bad register/i, `${tool} ${args.join(' ')} complained`);
+    return r.stdout;
+  };
+  const readelf = run('readelf', ['--debug-dump=info,frames', '-W']);
+  assert.match(readelf, /DW_AT_MIPS_fde[^\n]*\(sec_offset\) 0x10/);
+  assert.match(readelf, /DW_CFA_val_expression: r0 \(rax\) \(DW_OP_plus_uconst: 4; DW_OP_deref_size: 4; DW_OP_constu: 32; DW_OP_shl; DW_OP_constu: 32; DW_OP_shra\)/);
+  assert.match(readelf, /DW_CFA_expression: r0 \(rax\) \(DW_OP_plus_uconst: 0\)/);
+  assert.match(readelf, /DW_TAG_subrange_type[\s\S]*DW_AT_count\s*: \(udata\) 2/);
+  assert.match(run('llvm-dwarfdump', ['--verify']), /No errors\./);
+  assert.match(run('llvm-dwarfdump', ['--debug-frame']), /0x10: CFA=unspecified: RAX=\[DW_OP_plus_uconst 0x0\]/);
+  assert.match(run('dwarfdump', ['-a']), /DW_AT_MIPS_fde\s+0x00000010/);
+});
+
+program('a program with a foreign instruction is refused with PoFormatError', ({ file }) => {
+  const bytes = Uint8Array.from(ElfFile.open(file).bytes);
+  const frame = ElfFile.parse(bytes, file).section('.debug_frame')!;
+  // The FDE's first instruction (DW_CFA_same_value r0) after its 24-byte header, at 0x10 + 24.
+  const at = frame.offset + 0x10 + 24;
+  assert.is(bytes[at], DW_CFA_same_value);
+  bytes[at] = DW_CFA_offset_extended;
+  assert.throws(() => readPatchObject(bytes, file), (e: unknown) => e instanceof PoFormatError && /transformation of struct stats: instruction 0x5 is not part of a transformation/.test((e as Error).message));
+});
+
+program.run();
