@@ -4,8 +4,9 @@
 //   2. Seize every thread (PTRACE_SEIZE stops nothing); stop ONE thread just long enough to mmap the
 //      area near the executable and mprotect its code pages; resume it.
 //   3. With the target running: relocate and write the area (nothing executes those pages yet).
-//   4. Stop all threads, check that none is in or returning into a replaced function, write the
-//      trampolines, detach. Only this window counts as `stoppedMicros`.
+//   4. Stop all threads, check that none is in or returning into a replaced function (while one is,
+//      wait for it to leave: at breakpoints, wait-for-exit.ts), write the trampolines, detach. Only
+//      the last stop counts as `stoppedMicros`.
 //   5. On any error: roll back every write and mapping (undo.ts), detach, rethrow a typed error.
 // The target is never left half-patched, and keeps running in every case.
 import type { PatchObject } from '@katana/po';
@@ -22,6 +23,7 @@ import { SafetyCheck, unsafeRanges } from './safety.js';
 import { resolveSymbols } from './symbols.js';
 import { ThreadGroup } from './threads.js';
 import { UndoLog } from './undo.js';
+import { waitUntilLeft, type ResumeSite } from './wait-for-exit.js';
 import { prepareTrampoline, trampolineSites, writeBody, writeTrampoline } from './write.js';
 
 /** What to apply where. */
@@ -105,20 +107,28 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
       const functions = sites.map((s) => ({ name: s.name, from: s.site, to: symbolAddress(input, s.symbol) }));
       const trampolines = functions.map((f) => prepareTrampoline(memory, f.from, f.to));
 
-      // Phase 4: the stop window. While a thread is in unsafe code, let the target run a few ms
-      // and look again, until the deadline; then the last verdict is the error.
+      // Phase 4: the stop window. While threads are in unsafe code, wait for them to leave it:
+      // at breakpoints where each verdict says it will have left (wait-for-exit.ts), else by
+      // letting the target run a few ms and looking again; until the deadline, then the last
+      // verdict is the error.
       const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
       const deadline = Date.now() + timeoutMs;
-      let stopBegan: bigint;
       let attempts = 0;
       for (;;) {
         attempts++;
-        stopBegan = process.hrtime.bigint();
         group.stopAll();
         allStopped = true;
-        const problem = firstUnsafeThread(group, safety);
-        if (problem === undefined) break;
-        if (Date.now() >= deadline) throw problem.afterWaiting(timeoutMs);
+        const problems = unsafeThreads(group, safety);
+        if (problems.length === 0) break;
+        if (Date.now() >= deadline) throw problems[0]!.afterWaiting(timeoutMs);
+        const resumeSites = problems.map((p) => ({ tid: p.tid, resumeAt: p.resumeAt }));
+        if (resumeSites.every((s): s is ResumeSite => s.resumeAt !== undefined)) {
+          allStopped = false;
+          const outcome = waitUntilLeft(group, memory, resumeSites, deadline);
+          allStopped = true;
+          if (outcome === 'timeout') throw problems[0]!.afterWaiting(timeoutMs);
+          continue;
+        }
         group.resumeAll();
         allStopped = false;
         sleepMs(RETRY_PAUSE_MS);
@@ -133,7 +143,7 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
         functions,
         area: { start: base, size: plan.size },
         threads,
-        stoppedMicros: Number((stopEnded - stopBegan) / 1000n),
+        stoppedMicros: Number((stopEnded - group.lastStopStarted) / 1000n),
         attempts,
         totalMillis: Number((process.hrtime.bigint() - started) / 1_000_000n),
       };
@@ -148,14 +158,15 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
   }
 }
 
-/** The safety verdict of the first thread in unsafe code, or undefined when all are safe. */
-function firstUnsafeThread(group: ThreadGroup, safety: SafetyCheck): UnsafeStateError | undefined {
+/** The safety verdict of every thread in unsafe code; empty when all are safe. */
+function unsafeThreads(group: ThreadGroup, safety: SafetyCheck): UnsafeStateError[] {
+  const problems: UnsafeStateError[] = [];
   for (const thread of group.threads) {
     const regs = group.regs(thread);
     const problem = safety.check({ tid: thread, rip: regs.rip, rsp: regs.rsp });
-    if (problem !== undefined) return problem;
+    if (problem !== undefined) problems.push(problem);
   }
-  return undefined;
+  return problems;
 }
 
 /** Blocks this thread for `ms` (the applier is synchronous: ptrace must stay on one OS thread). */

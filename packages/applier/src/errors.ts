@@ -50,6 +50,8 @@ export class UnsafeStateError extends ApplierError {
     readonly why: 'replaces' | 'marks unsafe',
     /** How long the applier waited for the thread to leave, when it did. */
     readonly waitedMs?: number,
+    /** Where the thread will have left the unsafe code (the return address of its outermost unsafe frame), when known. */
+    readonly resumeAt?: bigint,
   ) {
     super(
       waitedMs === undefined
@@ -62,7 +64,7 @@ export class UnsafeStateError extends ApplierError {
 
   /** The same verdict, said after waiting `ms` for it to change. */
   afterWaiting(ms: number): UnsafeStateError {
-    return new UnsafeStateError(this.tid, this.functionName, this.how, this.why, ms);
+    return new UnsafeStateError(this.tid, this.functionName, this.how, this.why, ms, this.resumeAt);
   }
 }
 

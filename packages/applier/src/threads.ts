@@ -2,15 +2,15 @@
 // seize() attaches to each task in /proc/PID/task with PTRACE_SEIZE + PTRACE_O_TRACECLONE (threads
 // keep running; threads created later are attached by the kernel) and rescans until no new task
 // appears. stopAll() first sends PTRACE_INTERRUPT to every running thread, then waits for each in
-// turn (no allocation per thread beyond the wait result). On the way: a thread that exits is
-// dropped; a PTRACE_EVENT_CLONE names a new thread, which starts in an event stop of its own and
-// joins the group; a signal-delivery-stop is resumed with that same signal (or what the
-// onSignalStop hook decides: breakpoints.ts claims its own SIGTRAPs), so it is delivered exactly as
-// it would have been, and the pending interrupt stops the thread before any handler code runs.
-// poll() takes the same events without blocking while threads run (waiting at breakpoints).
+// turn (no allocation per thread beyond the wait result). Any ptrace-stop answers an interrupt: a
+// thread that exits is dropped; one in a PTRACE_EVENT_CLONE stop stays there, and the new thread
+// (which starts in an event stop of its own) joins the group; one in a signal-delivery-stop stays
+// there with the signal held, delivered exactly as it came when the thread runs again (unless the
+// onSignalStop hook claims it: wait-for-exit.ts takes its breakpoints' SIGTRAPs). poll() takes the
+// same events without blocking while threads run (waiting at breakpoints), letting them go on.
 // Before a thread runs again, an epoll wait the stop broke is set to restart (restart-wait.ts);
 // signals swallowed by a remote system call (remote-syscall.ts) are re-delivered.
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import {
   PTRACE_EVENT_CLONE,
   PTRACE_EVENT_STOP,
@@ -34,6 +34,16 @@ import { explainOsError } from './os-errors.js';
 import { takeDeferredSignals } from './remote-syscall.js';
 import { restartInterruptedWait } from './restart-wait.js';
 
+// True when the thread has exited but is not reaped yet (state Z or X in /proc/TID/stat).
+function isZombie(tid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${tid}/stat`, 'utf8');
+    return /^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+  } catch {
+    return true; // gone entirely
+  }
+}
+
 /** Thread ids listed in /proc/PID/task. */
 export function listTasks(pid: number): number[] {
   return readdirSync(`/proc/${pid}/task`).map(Number).sort((a, b) => a - b);
@@ -41,8 +51,8 @@ export function listTasks(pid: number): number[] {
 
 /**
  * What to do with a signal-delivery-stop: a signal to deliver (the one reported, another, or 0 to
- * suppress it), or 'hold' to keep the thread stopped where it is (only while threads run, in poll;
- * it counts as stopped and is later resumed without the signal).
+ * suppress it), or 'hold' to keep the thread stopped where it is, counted as stopped and later
+ * resumed without the signal.
  */
 export type SignalStopHook = (tid: number, signal: number) => number | 'hold';
 
@@ -56,6 +66,9 @@ export class ThreadGroup {
   #stopped = new Map<number, boolean>();
   // Registers read during the current stop of a thread, dropped when it runs again.
   #regs = new Map<number, Registers>();
+  #lastStopStarted = 0n;
+  // tid → the signal of the signal-delivery-stop a thread is kept in, delivered when it runs again.
+  #heldSignal = new Map<number, number>();
 
   private constructor(pid: number) {
     this.pid = pid;
@@ -85,17 +98,32 @@ export class ThreadGroup {
     return this.#stopped.size;
   }
 
+  /** process.hrtime.bigint() when the last stopAll that had a running thread to stop began. */
+  get lastStopStarted(): bigint {
+    return this.#lastStopStarted;
+  }
+
   /** True when `tid` is stopped (after stopAll or stopOne, or held by poll). */
   isStopped(tid: number): boolean {
     return this.#stopped.get(tid) === true;
   }
 
-  /** Stops every thread: interrupts all first, then waits for each (and for threads born meanwhile). */
+  /**
+   * Stops every thread: interrupts all first, then waits for each (and for threads born meanwhile).
+   * Stops already reported are taken first (poll), so that no interrupt lands on a thread that is
+   * already stopped: it would stay pending and stop the thread again, unobserved, once resumed.
+   */
   stopAll(): void {
+    this.poll();
+    const started = process.hrtime.bigint();
     const waiting: number[] = [];
     for (const [tid, stopped] of this.#stopped) {
-      if (!stopped && this.#interrupt(tid)) waiting.push(tid);
+      if (!stopped && tid !== this.pid && this.#interrupt(tid)) waiting.push(tid);
     }
+    // The leader is waited for last: when the process dies, its exit is reported only once every
+    // other thread has been reaped, so waiting for it first would block forever.
+    if (this.#stopped.get(this.pid) === false && this.#interrupt(this.pid)) waiting.push(this.pid);
+    if (waiting.length > 0) this.#lastStopStarted = started;
     // #handle appends threads born meanwhile to `waiting`.
     for (let i = 0; i < waiting.length; i++) this.#waitForStop(waiting[i]!, waiting);
     if (this.#stopped.size === 0) {
@@ -155,7 +183,28 @@ export class ThreadGroup {
         if (this.#stopped.get(tid) !== false) break;
       }
     }
+    // A dying process: its leader is reported only after every other thread is reaped, including
+    // threads born just before the end whose clone event never came. Take them from /proc.
+    if (events === 0 && this.#stopped.get(this.pid) === false && isZombie(this.pid)) {
+      for (const tid of this.#unknownTasks()) this.#stopped.set(tid, false);
+    }
     return events;
+  }
+
+  /**
+   * Lets a stopped thread with a signal pending take it: resumes the thread, which dequeues the
+   * signal at once (synchronous ones such as an int3's SIGTRAP first) and stops in its
+   * signal-delivery-stop, kept there per onSignalStop or with the signal held. Call it only when
+   * /proc shows the signal pending: otherwise the thread would run on until it next stops.
+   */
+  settlePendingSignal(tid: number): void {
+    this.#check(tid);
+    if (!this.isStopped(tid)) throw new ApplierError(`thread ${tid} of pid ${this.pid} is running; stop it before settling its signals`);
+    this.#regs.delete(tid);
+    cont(tid, this.#heldSignal.get(tid) ?? 0);
+    this.#heldSignal.delete(tid);
+    this.#stopped.set(tid, false);
+    this.#waitForStop(tid, undefined);
   }
 
   /**
@@ -210,12 +259,16 @@ export class ThreadGroup {
   }
 
   // Readies a stopped thread to run: restarts an epoll wait the stop broke, re-queues all but the
-  // first deferred signal and returns that one (0 when none) for PTRACE_CONT/DETACH to deliver.
+  // first of its held and deferred signals and returns that one (0 when none) for PTRACE_CONT or
+  // PTRACE_DETACH to deliver.
   #prepareToRun(tid: number): number {
     const regs = this.#regs.get(tid) ?? getRegs(tid);
     this.#regs.delete(tid);
     if (restartInterruptedWait(regs)) setRegs(tid, regs);
-    const [first = 0, ...rest] = takeDeferredSignals(tid);
+    const held = this.#heldSignal.get(tid);
+    this.#heldSignal.delete(tid);
+    const deferred = takeDeferredSignals(tid);
+    const [first = 0, ...rest] = held === undefined ? deferred : [held, ...deferred];
     for (const signal of rest) tgkill(this.pid, tid, signal);
     return first;
   }
@@ -254,26 +307,42 @@ export class ThreadGroup {
 
   // Blocks until `tid` is stopped or gone. With `born`, threads created meanwhile are appended to it
   // (stopAll waits for them too); otherwise they are let go after their first stop.
+  // A leader that has exited (a zombie until the last thread goes) never reports: it is dropped.
   #waitForStop(tid: number, born: number[] | undefined): void {
-    while (this.#stopped.get(tid) === false) this.#handle(waitpid(tid)!, born, true);
+    while (this.#stopped.get(tid) === false) {
+      let result = tid === this.pid ? waitpid(tid, WNOHANG) : null;
+      if (result === null && tid === this.pid && isZombie(tid)) {
+        this.#forget(tid);
+        return;
+      }
+      result ??= waitpid(tid)!;
+      this.#handle(result, born, true);
+    }
   }
 
-  // Applies one wait result to the model. `interrupted`: an interrupt is pending for the thread, so
-  // it will come back in an event stop after any signal we let through.
-  #handle(result: WaitResult, born: number[] | undefined, interrupted: boolean): void {
+  // Applies one wait result to the model. `wanted`: we are waiting for this thread to stop. The
+  // kernel clears a pending PTRACE_INTERRUPT at ANY ptrace-stop ("any trap clears pending STOP
+  // trap", ptrace_stop()), so a clone event or a signal-delivery-stop answers our interrupt: such a
+  // thread is kept stopped right there, its signal held to be delivered when it runs again.
+  // While threads run (poll), an event stop is the late answer to an interrupt that found the
+  // thread already stopped; it is let go.
+  #handle(result: WaitResult, born: number[] | undefined, wanted: boolean): void {
     const tid = result.pid;
     if (!result.stopped) {
       this.#stopped.delete(tid);
       this.#regs.delete(tid);
+      this.#heldSignal.delete(tid);
       return;
     }
     if (result.event === PTRACE_EVENT_STOP) {
-      this.#stopped.set(tid, true);
+      if (wanted) this.#stopped.set(tid, true);
+      else this.#continue(tid, 0, false);
       return;
     }
     if (result.event === PTRACE_EVENT_CLONE) {
       this.#adopt(getEventMsg(tid), born);
-      this.#continue(tid, 0, false);
+      if (wanted) this.#stopped.set(tid, true);
+      else this.#continue(tid, 0, false);
       return;
     }
     if (result.event !== 0) {
@@ -283,11 +352,12 @@ export class ThreadGroup {
     // A signal-delivery-stop.
     const signal = result.stopSignal ?? 0;
     const verdict = this.onSignalStop === undefined ? signal : this.onSignalStop(tid, signal);
-    if (verdict === 'hold' && !interrupted) {
+    if (verdict === 'hold' || wanted) {
       this.#stopped.set(tid, true);
+      if (verdict !== 'hold' && verdict !== 0) this.#heldSignal.set(tid, verdict);
       return;
     }
-    this.#continue(tid, verdict === 'hold' ? 0 : verdict, true);
+    this.#continue(tid, verdict, true);
   }
 
   // PTRACE_CONT from a stop we do not keep; at a signal stop, an epoll wait the signal broke (traced
@@ -321,6 +391,7 @@ export class ThreadGroup {
   #forget(tid: number): void {
     this.#stopped.delete(tid);
     this.#regs.delete(tid);
+    this.#heldSignal.delete(tid);
     try {
       waitpid(tid, WNOHANG);
     } catch {
