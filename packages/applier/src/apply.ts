@@ -22,6 +22,7 @@ import { remoteMunmap } from './remote-syscall.js';
 import { SafetyCheck, unsafeRanges } from './safety.js';
 import { resolveSymbols } from './symbols.js';
 import { ThreadGroup } from './threads.js';
+import { stepOut } from './step-out.js';
 import { UndoLog } from './undo.js';
 import { waitUntilLeft, type ResumeSite } from './wait-for-exit.js';
 import { prepareTrampoline, trampolineSites, writeBody, writeTrampoline } from './write.js';
@@ -107,10 +108,10 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
       const functions = sites.map((s) => ({ name: s.name, from: s.site, to: symbolAddress(input, s.symbol) }));
       const trampolines = functions.map((f) => prepareTrampoline(memory, f.from, f.to));
 
-      // Phase 4: the stop window. While threads are in unsafe code, wait for them to leave it:
-      // at breakpoints where each verdict says it will have left (wait-for-exit.ts), else by
-      // letting the target run a few ms and looking again; until the deadline, then the last
-      // verdict is the error.
+      // Phase 4: the stop window. While threads are in unsafe code, get them out of it: step them
+      // out alone when they are inside a replaced function (step-out.ts); else wait at breakpoints
+      // where each verdict says it will have left (wait-for-exit.ts); else let the target run a
+      // few ms and look again. Until the deadline; then the last verdict is the error.
       const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
       const deadline = Date.now() + timeoutMs;
       let attempts = 0;
@@ -121,6 +122,9 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
         const problems = unsafeThreads(group, safety);
         if (problems.length === 0) break;
         if (Date.now() >= deadline) throw problems[0]!.afterWaiting(timeoutMs);
+        // Threads inside a replaced function: step each out alone (step-out.ts), then look again.
+        const inside = problems.filter((p) => p.how === 'is in');
+        if (inside.length === problems.length && inside.every((p) => stepOut(group, memory, p.tid, safety.ranges))) continue;
         const resumeSites = problems.map((p) => ({ tid: p.tid, resumeAt: p.resumeAt }));
         if (resumeSites.every((s): s is ResumeSite => s.resumeAt !== undefined)) {
           allStopped = false;

@@ -25,13 +25,15 @@ import {
   isPtraceError,
   seize,
   setRegs,
+  singleStep,
+  SIGTRAP,
   tgkill,
   waitpid,
   type WaitResult,
 } from '@katana/ptrace';
 import { ApplierError } from './errors.js';
 import { explainOsError } from './os-errors.js';
-import { takeDeferredSignals } from './remote-syscall.js';
+import { deferSignal, takeDeferredSignals } from './remote-syscall.js';
 import { restartInterruptedWait } from './restart-wait.js';
 
 // True when the thread has exited but is not reaped yet (state Z or X in /proc/TID/stat).
@@ -226,6 +228,28 @@ export class ThreadGroup {
       this.#regs.set(tid, regs);
     }
     return regs;
+  }
+
+  /**
+   * Runs one instruction of a stopped thread while the others stay stopped (PTRACE_SINGLESTEP); a
+   * signal that arrives meanwhile is deferred, delivered when the thread resumes. False when the
+   * thread exited.
+   */
+  singleStep(tid: number): boolean {
+    this.#check(tid);
+    if (!this.isStopped(tid)) throw new ApplierError(`thread ${tid} of pid ${this.pid} is running; stop it before stepping it`);
+    this.#regs.delete(tid);
+    for (;;) {
+      singleStep(tid);
+      const stop = waitpid(tid)!;
+      if (!stop.stopped) {
+        this.#forget(tid);
+        return false;
+      }
+      if (stop.event !== 0) continue; // an event stop (clone, interrupt) on the way: step again
+      if (stop.stopSignal === SIGTRAP) return true;
+      deferSignal(tid, stop.stopSignal ?? 0);
+    }
   }
 
   /** Loads `regs` into a stopped thread (e.g. rip moved back over a breakpoint). */
