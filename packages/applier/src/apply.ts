@@ -53,8 +53,10 @@ export interface ApplyReport {
   threads: number;
   /** Wall time from the first interrupt to the last thread resumed, in the stop that switched. */
   stoppedMicros: number;
-  /** How many times the target was stopped to find a safe moment (1 when it was safe at once). */
+  /** How many times the safety of every thread was checked (1 when it was safe at once). */
   attempts: number;
+  /** Wall time from the first stop to the moment every thread was found safe. */
+  safeAfterMicros: number;
   totalMillis: number;
 }
 
@@ -115,12 +117,17 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
       const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
       const deadline = Date.now() + timeoutMs;
       let attempts = 0;
+      const firstStop = process.hrtime.bigint();
+      let safeAt: bigint;
       for (;;) {
         attempts++;
         group.stopAll();
         allStopped = true;
         const problems = unsafeThreads(group, safety);
-        if (problems.length === 0) break;
+        if (problems.length === 0) {
+          safeAt = process.hrtime.bigint();
+          break;
+        }
         if (Date.now() >= deadline) throw problems[0]!.afterWaiting(timeoutMs);
         // Threads inside a replaced function: step each out alone (step-out.ts), then look again.
         const inside = problems.filter((p) => p.how === 'is in');
@@ -149,6 +156,7 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
         threads,
         stoppedMicros: Number((stopEnded - group.lastStopStarted) / 1000n),
         attempts,
+        safeAfterMicros: Number((safeAt - firstStop) / 1000n),
         totalMillis: Number((process.hrtime.bigint() - started) / 1_000_000n),
       };
     } catch (error) {
