@@ -1,15 +1,12 @@
 // ThreadGroup: stops and resumes every thread of a traced process, for the shortest stop window.
-// seize() attaches to each task in /proc/PID/task with PTRACE_SEIZE + PTRACE_O_TRACECLONE (threads
-// keep running; threads created later are attached by the kernel) and rescans until no new task
-// appears. stopAll() first sends PTRACE_INTERRUPT to every running thread, then waits for each in
-// turn (no allocation per thread beyond the wait result). Any ptrace-stop answers an interrupt: a
-// thread that exits is dropped; one in a PTRACE_EVENT_CLONE stop stays there, and the new thread
-// (which starts in an event stop of its own) joins the group; one in a signal-delivery-stop stays
-// there with the signal held, delivered exactly as it came when the thread runs again (unless the
-// onSignalStop hook claims it: wait-for-exit.ts takes its breakpoints' SIGTRAPs). poll() takes the
-// same events without blocking while threads run (waiting at breakpoints), letting them go on.
-// Before a thread runs again, an epoll wait the stop broke is set to restart (restart-wait.ts);
-// signals swallowed by a remote system call (remote-syscall.ts) are re-delivered.
+// seize() attaches to each task in /proc/PID/task with PTRACE_SEIZE + PTRACE_O_TRACECLONE (later
+// threads are attached by the kernel), rescanning until no new task appears. stopAll() interrupts
+// every running thread, then waits for each in turn. Any ptrace-stop answers an interrupt: an exit
+// drops the thread; a clone event keeps it stopped there and adds the new thread; a
+// signal-delivery-stop keeps it stopped with the signal held, delivered as it came when the thread
+// runs again (unless onSignalStop claims it, as wait-for-exit.ts does for its int3). poll() takes
+// the same events without blocking while threads run. Before a thread runs again, an epoll wait the
+// stop broke is set to restart (restart-wait.ts) and deferred signals are re-delivered.
 import { readFileSync, readdirSync } from 'node:fs';
 import {
   PTRACE_EVENT_CLONE,
@@ -250,14 +247,6 @@ export class ThreadGroup {
       if (stop.stopSignal === SIGTRAP) return true;
       deferSignal(tid, stop.stopSignal ?? 0);
     }
-  }
-
-  /** Loads `regs` into a stopped thread (e.g. rip moved back over a breakpoint). */
-  setRegs(tid: number, regs: Registers): void {
-    this.#check(tid);
-    if (!this.isStopped(tid)) throw new ApplierError(`thread ${tid} of pid ${this.pid} is running; stop it before writing its registers`);
-    setRegs(tid, regs);
-    this.#regs.set(tid, regs.clone());
   }
 
   // Stops and detaches everything; returns the first error instead of throwing.
