@@ -18,6 +18,7 @@ export interface NativeBinding {
   getSigInfo(tid: number): { signo: number; code: number; errno: number };
   tgkill(tgid: number, tid: number, signal: number): void;
   waitpid(tid: number, flags: number): { pid: number; status: number } | null;
+  setFifoPriority(priority: number): void;
   getRegs(tid: number, words: BigUint64Array): void;
   setRegs(tid: number, words: BigUint64Array): void;
   memOpen(pid: number): number;

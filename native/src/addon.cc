@@ -106,6 +106,13 @@ Napi::Value ThreadKill(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// setFifoPriority(priority) -> undefined: SCHED_FIFO at `priority` for this thread, 0 for SCHED_OTHER.
+Napi::Value SetFifoPriority(const Napi::CallbackInfo& info) {
+  int rc = katana::set_fifo_priority(IntArg(info, 0));
+  if (rc < 0) ThrowPtraceError(info.Env(), "sched_setscheduler", 0, rc);
+  return info.Env().Undefined();
+}
+
 // waitpid(tid, flags) -> { pid, status }, or null when WNOHANG found nothing.
 Napi::Value WaitPid(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -183,6 +190,7 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
   exports.Set("getSigInfo", Napi::Function::New(env, GetSigInfo));
   exports.Set("tgkill", Napi::Function::New(env, ThreadKill));
   exports.Set("waitpid", Napi::Function::New(env, WaitPid));
+  exports.Set("setFifoPriority", Napi::Function::New(env, SetFifoPriority));
   exports.Set("getRegs", Napi::Function::New(env, GetRegs));
   exports.Set("setRegs", Napi::Function::New(env, SetRegs));
   exports.Set("memOpen", Napi::Function::New(env, MemOpen));

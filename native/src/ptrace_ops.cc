@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstdio>
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/user.h>
@@ -68,6 +69,13 @@ int ptrace_setregs(pid_t tid, const std::uint64_t* words) {
 
 int thread_kill(pid_t tgid, pid_t tid, int signal) {
   if (syscall(SYS_tgkill, tgid, tid, signal) == -1) return -errno;
+  return 0;
+}
+
+int set_fifo_priority(int priority) {
+  struct sched_param param{};
+  param.sched_priority = priority;
+  if (sched_setscheduler(0, priority > 0 ? SCHED_FIFO : SCHED_OTHER, &param) == -1) return -errno;
   return 0;
 }
 

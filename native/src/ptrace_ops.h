@@ -26,6 +26,10 @@ int ptrace_setregs(pid_t tid, const std::uint64_t* words);  // kUserRegsWords wo
 // tgkill(2): queue `signal` to thread `tid` of thread group `tgid`.
 int thread_kill(pid_t tgid, pid_t tid, int signal);
 
+// sched_setscheduler(0, SCHED_FIFO, priority) for the calling thread; priority 0 puts it back
+// to SCHED_OTHER.
+int set_fifo_priority(int priority);
+
 // waitpid(tid, status, flags | __WALL), retried on EINTR; returns the pid (0 with WNOHANG) or -errno.
 int wait_for(pid_t tid, int flags, int* status);
 

@@ -8,15 +8,14 @@
 //      resume it.
 //   3. With the target running: relocate and write the area (nothing executes those pages yet), and
 //      write the registry entry past the committed ones.
-//   4. Stop all threads, check that none is in or returning into a replaced function, move the
-//      data of transformed variables into their new storage, write the trampolines and the
-//      registry's 8-byte commit word, detach. Only this window counts as
-//      `stoppedMicros`.
+//   4. Stop all threads, check that none is in or returning into a replaced function (while one is,
+//      get it out: safe-moment.ts), move the data of transformed variables into their new storage,
+//      write the trampolines and the registry's 8-byte commit word, detach. Only the last stop
+//      counts as `stoppedMicros`.
 //   5. On any error: roll back every write and mapping (undo.ts), detach, rethrow a typed error.
 // The target is never left half-patched, and keeps running in every case.
 import { patchObjectId, writePatchObject, type PatchObject } from '@katana/po';
 import type { ProcessMemory } from '@katana/ptrace';
-import type { UnsafeStateError } from './errors.js';
 import { areaRequest, mapNear } from './map.js';
 import { migrateData, prepareMigrations } from './migrate-data.js';
 import { explainOsError, openProcessMemory } from './os-errors.js';
@@ -30,7 +29,7 @@ import { assertRegistryUnchanged } from './registry-read.js';
 import { commitRegistry, createRegistryRegion, placeRegistryEntry, writeRegistryEntry } from './registry-write.js';
 import { relocate, symbolAddress } from './relocate.js';
 import { remoteMunmap } from './remote-syscall.js';
-import type { SafetyCheck } from './safety.js';
+import { stopAtSafeMoment } from './safe-moment.js';
 import { ThreadGroup } from './threads.js';
 import { UndoLog } from './undo.js';
 import { prepareTrampoline, writeBody, writeTrampoline } from './write.js';
@@ -49,8 +48,6 @@ export interface ApplyOptions {
 
 /** Default bound on waiting for a safe moment. */
 export const DEFAULT_TIMEOUT_MS = 2000;
-/** Pause between two safety checks while the target runs on. */
-const RETRY_PAUSE_MS = 5;
 
 /** What an apply did. */
 export interface ApplyReport {
@@ -65,8 +62,10 @@ export interface ApplyReport {
   threads: number;
   /** Wall time from the first interrupt to the last thread resumed, in the stop that switched. */
   stoppedMicros: number;
-  /** How many times the target was stopped to find a safe moment (1 when it was safe at once). */
+  /** How many times the safety of every thread was checked (1 when it was safe at once). */
   attempts: number;
+  /** Wall time from the first stop to the moment every thread was found safe. */
+  safeAfterMicros: number;
   totalMillis: number;
 }
 
@@ -96,7 +95,6 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
     // Phase 2: seize, and map the area in one briefly stopped thread.
     const group = ThreadGroup.seize(pid);
     const undo = new UndoLog();
-    let allStopped = false;
     try {
       assertRegistryUnchanged(pid, memory, registry, poName);
       group.stopOne(pid);
@@ -125,24 +123,8 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
       const entry = registryEntry(id, poName, base, plan, po, functions.map((f, i) => ({ name: f.name, address: f.from, to: f.to, original: trampolines[i]!.old })));
       const commit = writeRegistryEntry(pid, memory, undo, registry, placement, fresh, encodeRegistryEntry(entry), inheritedBytes);
 
-      // Phase 4: the stop window. While a thread is in unsafe code, let the target run a few ms
-      // and look again, until the deadline; then the last verdict is the error.
-      const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-      const deadline = Date.now() + timeoutMs;
-      let stopBegan: bigint;
-      let attempts = 0;
-      for (;;) {
-        attempts++;
-        stopBegan = process.hrtime.bigint();
-        group.stopAll();
-        allStopped = true;
-        const problem = firstUnsafeThread(group, safety);
-        if (problem === undefined) break;
-        if (Date.now() >= deadline) throw problem.afterWaiting(timeoutMs);
-        group.resumeAll();
-        allStopped = false;
-        sleepMs(RETRY_PAUSE_MS);
-      }
+      // Phase 4: the stop window, once every thread is stopped out of unsafe code (safe-moment.ts).
+      const { attempts, safeAfterMicros } = stopAtSafeMoment(group, memory, safety, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
       // Data patching: the old values are read now, with every thread stopped, and land in the new
       // storage before any code that uses it can run (migrate-data.ts).
       migrateData(memory, migrations);
@@ -158,12 +140,13 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
         functions,
         area: { start: base, size: plan.size },
         threads,
-        stoppedMicros: Number((stopEnded - stopBegan) / 1000n),
+        stoppedMicros: Number((stopEnded - group.lastStopStarted) / 1000n),
         attempts,
+        safeAfterMicros,
         totalMillis: Number((process.hrtime.bigint() - started) / 1_000_000n),
       };
     } catch (error) {
-      rollBack(group, memory, undo, allStopped);
+      rollBack(group, memory, undo);
       throw error;
     }
   } catch (error) {
@@ -173,25 +156,11 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
   }
 }
 
-/** The safety verdict of the first thread in unsafe code, or undefined when all are safe. */
-function firstUnsafeThread(group: ThreadGroup, safety: SafetyCheck): UnsafeStateError | undefined {
-  for (const thread of group.threads) {
-    const problem = safety.check(thread, group.regs(thread));
-    if (problem !== undefined) return problem;
-  }
-  return undefined;
-}
-
-/** Blocks this thread for `ms` (the applier is synchronous: ptrace must stay on one OS thread). */
-function sleepMs(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
 /** Undoes every change (munmap needs a stopped thread), then lets every thread go. Best effort: the original error matters more. */
-function rollBack(group: ThreadGroup, memory: ProcessMemory, undo: UndoLog, allStopped: boolean): void {
+function rollBack(group: ThreadGroup, memory: ProcessMemory, undo: UndoLog): void {
   try {
     if (!undo.empty) {
-      if (!allStopped) group.stopAll();
+      group.stopAll();
       const tid = group.threads[0]!;
       undo.rollback(memory, (start, size) => remoteMunmap(group.pid, tid, start, size));
     }

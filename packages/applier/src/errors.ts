@@ -59,8 +59,10 @@ export class UnsafeStateError extends ApplierError {
     readonly thread: UnsafeThread,
     /** How long the applier waited for the thread to leave, when it did. */
     readonly waitedMs?: number,
+    /** Other threads blocking at the same moment, named in the message too. */
+    readonly others: readonly UnsafeThread[] = [],
   ) {
-    super(unsafeMessage(thread, waitedMs), undefined, 'E_UNSAFE');
+    super(others.length === 0 ? unsafeMessage(thread, waitedMs) : blockedMessage([thread, ...others], waitedMs), undefined, 'E_UNSAFE');
     this.tid = thread.tid;
     this.functionName = thread.function;
     this.how = thread.how;
@@ -70,9 +72,9 @@ export class UnsafeStateError extends ApplierError {
     this.reason = thread.reason;
   }
 
-  /** The same verdict, said after waiting `ms` for it to change. */
-  afterWaiting(ms: number): UnsafeStateError {
-    return new UnsafeStateError(this.thread, ms);
+  /** The same verdict, said after waiting `ms` for it to change, naming the `others` still blocking too. */
+  afterWaiting(ms: number, others: readonly UnsafeStateError[] = []): UnsafeStateError {
+    return new UnsafeStateError(this.thread, ms, others.map((o) => o.thread));
   }
 }
 
@@ -85,6 +87,16 @@ export function describeUnsafeFunction(thread: Pick<UnsafeThread, 'function' | '
     if (name === 'main' || shown.length === 4) break;
   }
   return shown.length === 0 ? thread.function : `${thread.function} (called from ${shown.join(', ')})`;
+}
+
+// "3 threads did not leave code the patch replaces within 2 s: thread 7 is in f (called from main); thread 8 ...".
+function blockedMessage(threads: readonly UnsafeThread[], waitedMs: number | undefined): string {
+  const each = threads.map((t) =>
+    t.how === 'unreliable stack'
+      ? `thread ${t.tid} has an unreliable stack in ${describeUnsafeFunction(t)} (${t.reason ?? 'unknown reason'})`
+      : `thread ${t.tid} ${t.how} ${describeUnsafeFunction(t)}`);
+  const head = waitedMs === undefined ? `${threads.length} threads are in unsafe code` : `${threads.length} threads did not leave unsafe code within ${formatSeconds(waitedMs)}`;
+  return `${head}: ${each.join('; ')}${waitedMs === undefined ? '; try again later' : ''}`;
 }
 
 function unsafeMessage(thread: UnsafeThread, waitedMs: number | undefined): string {

@@ -79,6 +79,13 @@ export class RemoteSyscallError extends ApplierError {
 // arrival order. ThreadGroup takes them when it resumes or detaches the thread.
 const deferredSignals = new Map<number, number[]>();
 
+/** Records a signal that reached `tid` while it ran an instruction for us, to deliver when it resumes. */
+export function deferSignal(tid: number, signal: number): void {
+  const list = deferredSignals.get(tid) ?? [];
+  list.push(signal);
+  deferredSignals.set(tid, list);
+}
+
 /** Removes and returns the signals deferred for `tid` by remoteSyscall (oldest first). */
 export function takeDeferredSignals(tid: number): number[] {
   const signals = deferredSignals.get(tid) ?? [];
@@ -172,11 +179,7 @@ function stepOverSyscall(pid: number, tid: number, after: bigint): bigint {
     if (stop.event === PTRACE_EVENT_STOP) continue;
     const regs: Registers = getRegs(tid);
     if (stop.event === 0 && stop.stopSignal === SIGTRAP && regs.rip === after) return regs.rax;
-    if (stop.event === 0 && stop.stopSignal !== undefined) {
-      const list = deferredSignals.get(tid) ?? [];
-      list.push(stop.stopSignal);
-      deferredSignals.set(tid, list);
-    }
+    if (stop.event === 0 && stop.stopSignal !== undefined) deferSignal(tid, stop.stopSignal);
   }
 }
 

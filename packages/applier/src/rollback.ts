@@ -11,7 +11,8 @@
 // On a failure before the registry write every byte is restored and the process keeps all patches.
 // Patches change no data yet, so there is no data to transform back.
 import { ProcessMemory } from '@katana/ptrace';
-import { ApplierError, type UnsafeStateError } from './errors.js';
+import { ApplierError } from './errors.js';
+import { DEFAULT_TIMEOUT_MS } from './apply.js';
 import { explainOsError, openProcessMemory } from './os-errors.js';
 import { withHighPriority } from './priority.js';
 import { readProcess, type ProcessModel } from './process.js';
@@ -20,6 +21,7 @@ import { assertRegistryUnchanged, findRegistry, patchCfiOf, type PatchCfi } from
 import { commitRegistry, prepareRegistryTruncate } from './registry-write.js';
 import { patchLabel, selectRollback, type RollbackRequest } from './rollback-select.js';
 import { remoteMunmap } from './remote-syscall.js';
+import { stopAtSafeMoment } from './safe-moment.js';
 import { SafetyCheck } from './safety.js';
 import { ThreadGroup } from './threads.js';
 import { UndoLog } from './undo.js';
@@ -49,8 +51,6 @@ export interface RollbackReport {
   totalMillis: number;
 }
 
-const DEFAULT_TIMEOUT_MS = 2000;
-const RETRY_PAUSE_MS = 5;
 
 /** Rolls back patches of `pid`; throws an ApplierError subclass, leaving every patch in place, on failure. */
 export function rollbackPatches(options: RollbackOptions): RollbackReport {
@@ -78,20 +78,7 @@ function rollbackAtCurrentPriority(options: RollbackOptions): RollbackReport {
     let switched = false;
     try {
       assertRegistryUnchanged(pid, memory, registry, 'the rollback');
-      const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-      const deadline = Date.now() + timeoutMs;
-      let stopBegan: bigint;
-      let attempts = 0;
-      for (;;) {
-        attempts++;
-        stopBegan = process.hrtime.bigint();
-        group.stopAll();
-        const problem = firstUnsafeThread(group, safety);
-        if (problem === undefined) break;
-        if (Date.now() >= deadline) throw problem.afterWaiting(timeoutMs);
-        group.resumeAll();
-        sleepMs(RETRY_PAUSE_MS);
-      }
+      const { attempts } = stopAtSafeMoment(group, memory, safety, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
 
       // Phase 3: the stop window.
       for (const entry of removed) {
@@ -121,7 +108,7 @@ function rollbackAtCurrentPriority(options: RollbackOptions): RollbackReport {
         rolledBack: removed.map((e) => ({ id: e.id, name: e.name, functions: e.functions.map((f) => f.name) })),
         remaining: entries.slice(0, from).map((e) => ({ id: e.id, name: e.name })),
         threads,
-        stoppedMicros: Number((stopEnded - stopBegan) / 1000n),
+        stoppedMicros: Number((stopEnded - group.lastStopStarted) / 1000n),
         attempts,
         warnings,
         totalMillis: Number((process.hrtime.bigint() - started) / 1_000_000n),
@@ -168,18 +155,6 @@ function assertTrampolinesInPlace(pid: number, memory: ProcessMemory, removed: r
       }
     }
   }
-}
-
-function firstUnsafeThread(group: ThreadGroup, safety: SafetyCheck): UnsafeStateError | undefined {
-  for (const thread of group.threads) {
-    const problem = safety.check(thread, group.regs(thread));
-    if (problem !== undefined) return problem;
-  }
-  return undefined;
-}
-
-function sleepMs(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /** Puts every byte back (all threads stopped first), then detaches. Best effort: the original error matters more. */

@@ -1,15 +1,13 @@
 // ThreadGroup: stops and resumes every thread of a traced process, for the shortest stop window.
-// seize() attaches to each task in /proc/PID/task with PTRACE_SEIZE + PTRACE_O_TRACECLONE (threads
-// keep running; threads created later are attached by the kernel) and rescans until no new task
-// appears. stopAll() first sends PTRACE_INTERRUPT to every thread, then waits for each to report
-// PTRACE_EVENT_STOP. On the way: a thread that exits is dropped; a PTRACE_EVENT_CLONE names a new
-// thread, which starts in an event stop of its own and joins the group; a signal-delivery-stop is
-// resumed with that same signal, so it is delivered exactly as it would have been (the pending
-// interrupt then stops the thread before any handler code runs). Signals swallowed by a remote
-// system call (remote-syscall.ts) are re-delivered by resumeOne/resumeAll/detachAll.
-// Note: between seize and detach, a thread that calls clone() waits in its clone event until the
-// next stopAll/stopOne/detachAll; nothing is lost, it is only delayed.
-import { readdirSync } from 'node:fs';
+// seize() attaches to each task in /proc/PID/task with PTRACE_SEIZE + PTRACE_O_TRACECLONE (later
+// threads are attached by the kernel), rescanning until no new task appears. stopAll() interrupts
+// every running thread, then waits for each in turn. Any ptrace-stop answers an interrupt: an exit
+// drops the thread; a clone event keeps it stopped there and adds the new thread; a
+// signal-delivery-stop keeps it stopped with the signal held, delivered as it came when the thread
+// runs again (unless onSignalStop claims it, as wait-for-exit.ts does for its int3). poll() takes
+// the same events without blocking while threads run. Before a thread runs again, an epoll wait the
+// stop broke is set to restart (restart-wait.ts) and deferred signals are re-delivered.
+import { readFileSync, readdirSync } from 'node:fs';
 import {
   PTRACE_EVENT_CLONE,
   PTRACE_EVENT_STOP,
@@ -23,24 +21,53 @@ import {
   interrupt,
   isPtraceError,
   seize,
+  setRegs,
+  singleStep,
+  SIGTRAP,
   tgkill,
   waitpid,
   type WaitResult,
 } from '@katana/ptrace';
 import { ApplierError } from './errors.js';
 import { explainOsError } from './os-errors.js';
-import { takeDeferredSignals } from './remote-syscall.js';
+import { deferSignal, takeDeferredSignals } from './remote-syscall.js';
+import { restartInterruptedWait } from './restart-wait.js';
+
+// True when the thread has exited but is not reaped yet (state Z or X in /proc/TID/stat).
+function isZombie(tid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${tid}/stat`, 'utf8');
+    return /^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+  } catch {
+    return true; // gone entirely
+  }
+}
 
 /** Thread ids listed in /proc/PID/task. */
 export function listTasks(pid: number): number[] {
   return readdirSync(`/proc/${pid}/task`).map(Number).sort((a, b) => a - b);
 }
 
+/**
+ * What to do with a signal-delivery-stop: a signal to deliver (the one reported, another, or 0 to
+ * suppress it), or 'hold' to keep the thread stopped where it is, counted as stopped and later
+ * resumed without the signal.
+ */
+export type SignalStopHook = (tid: number, signal: number) => number | 'hold';
+
 /** The threads of one traced process and whether each is stopped. */
 export class ThreadGroup {
   readonly pid: number;
-  // tid → true when the thread is in a ptrace-stop we have consumed with waitpid.
+  /** Consulted at every signal-delivery-stop; undefined delivers every signal as it came. */
+  onSignalStop: SignalStopHook | undefined;
+  // tid → true when the thread is in a ptrace-stop we have consumed with waitpid. Map order is
+  // seize/adoption order, which the stop loops follow (no sorting in the stop window).
   #stopped = new Map<number, boolean>();
+  // Registers read during the current stop of a thread, dropped when it runs again.
+  #regs = new Map<number, Registers>();
+  #lastStopStarted = 0n;
+  // tid → the signal of the signal-delivery-stop a thread is kept in, delivered when it runs again.
+  #heldSignal = new Map<number, number>();
 
   private constructor(pid: number) {
     this.pid = pid;
@@ -65,17 +92,39 @@ export class ThreadGroup {
     return [...this.#stopped.keys()].sort((a, b) => a - b);
   }
 
-  /** True when `tid` is stopped (after stopAll or stopOne). */
+  /** Number of threads in the group. */
+  get size(): number {
+    return this.#stopped.size;
+  }
+
+  /** process.hrtime.bigint() when the last stopAll that had a running thread to stop began. */
+  get lastStopStarted(): bigint {
+    return this.#lastStopStarted;
+  }
+
+  /** True when `tid` is stopped (after stopAll or stopOne, or held by poll). */
   isStopped(tid: number): boolean {
     return this.#stopped.get(tid) === true;
   }
 
-  /** Stops every thread: interrupts all first, then waits for each (and for threads born meanwhile). */
+  /**
+   * Stops every thread: interrupts all first, then waits for each (and for threads born meanwhile).
+   * Stops already reported are taken first (poll), so that no interrupt lands on a thread that is
+   * already stopped: it would stay pending and stop the thread again, unobserved, once resumed.
+   */
   stopAll(): void {
-    for (const tid of this.threads) {
-      if (!this.isStopped(tid)) this.#interrupt(tid);
+    this.poll();
+    const started = process.hrtime.bigint();
+    const waiting: number[] = [];
+    for (const [tid, stopped] of this.#stopped) {
+      if (!stopped && tid !== this.pid && this.#interrupt(tid)) waiting.push(tid);
     }
-    this.#waitUntilStopped(new Set(this.threads), true);
+    // The leader is waited for last: when the process dies, its exit is reported only once every
+    // other thread has been reaped, so waiting for it first would block forever.
+    if (this.#stopped.get(this.pid) === false && this.#interrupt(this.pid)) waiting.push(this.pid);
+    if (waiting.length > 0) this.#lastStopStarted = started;
+    // #handle appends threads born meanwhile to `waiting`.
+    for (let i = 0; i < waiting.length; i++) this.#waitForStop(waiting[i]!, waiting);
     if (this.#stopped.size === 0) {
       throw new ApplierError(`pid ${this.pid} exited while its threads were being stopped`, undefined, 'E_NO_PROCESS');
     }
@@ -85,8 +134,7 @@ export class ThreadGroup {
   stopOne(tid: number = this.pid): void {
     this.#check(tid);
     if (this.isStopped(tid)) return;
-    this.#interrupt(tid);
-    this.#waitUntilStopped(new Set([tid]), false);
+    if (this.#interrupt(tid)) this.#waitForStop(tid, undefined);
     if (!this.#stopped.has(tid)) {
       throw new ApplierError(`thread ${tid} of pid ${this.pid} exited while being stopped`, undefined, 'E_NO_PROCESS');
     }
@@ -96,10 +144,9 @@ export class ThreadGroup {
   resumeOne(tid: number = this.pid): void {
     this.#check(tid);
     if (!this.isStopped(tid)) return;
-    const [first = 0, ...rest] = takeDeferredSignals(tid);
-    for (const signal of rest) tgkill(this.pid, tid, signal);
     try {
-      cont(tid, first);
+      const signal = this.#prepareToRun(tid);
+      cont(tid, signal);
       this.#stopped.set(tid, false);
     } catch (error) {
       if (!isPtraceError(error, 'ESRCH')) throw error;
@@ -109,7 +156,54 @@ export class ThreadGroup {
 
   /** Resumes every stopped thread. */
   resumeAll(): void {
-    for (const tid of this.threads) this.resumeOne(tid);
+    for (const [tid, stopped] of this.#stopped) if (stopped) this.resumeOne(tid);
+  }
+
+  /**
+   * While threads run: takes every wait event already reported, without blocking (exits, clones,
+   * signals per onSignalStop, which may hold a thread stopped). Returns how many it took.
+   */
+  poll(): number {
+    let events = 0;
+    for (const [tid, stopped] of this.#stopped) {
+      if (stopped) continue;
+      for (;;) {
+        let result: WaitResult | null;
+        try {
+          result = waitpid(tid, WNOHANG);
+        } catch (error) {
+          if (!isPtraceError(error, 'ECHILD')) throw error;
+          this.#stopped.delete(tid);
+          break;
+        }
+        if (result === null) break;
+        events++;
+        this.#handle(result, undefined, false);
+        if (this.#stopped.get(tid) !== false) break;
+      }
+    }
+    // A dying process: its leader is reported only after every other thread is reaped, including
+    // threads born just before the end whose clone event never came. Take them from /proc.
+    if (events === 0 && this.#stopped.get(this.pid) === false && isZombie(this.pid)) {
+      for (const tid of this.#unknownTasks()) this.#stopped.set(tid, false);
+    }
+    return events;
+  }
+
+  /**
+   * Lets a stopped thread with a signal pending take it: resumes the thread, which dequeues the
+   * signal at once (synchronous ones such as an int3's SIGTRAP first) and stops in its
+   * signal-delivery-stop, kept there per onSignalStop or with the signal held. Call it only when
+   * /proc shows the signal pending: otherwise the thread would run on until it next stops.
+   */
+  settlePendingSignal(tid: number): void {
+    this.#check(tid);
+    if (!this.isStopped(tid)) throw new ApplierError(`thread ${tid} of pid ${this.pid} is running; stop it before settling its signals`);
+    this.#regs.delete(tid);
+    cont(tid, this.#heldSignal.get(tid) ?? 0);
+    this.#heldSignal.delete(tid);
+    this.#stopped.set(tid, false);
+    this.#waitForStop(tid, undefined);
   }
 
   /**
@@ -121,11 +215,38 @@ export class ThreadGroup {
     if (failure !== undefined) throw explainOsError(this.pid, failure);
   }
 
-  /** Registers of a stopped thread. */
+  /** Registers of a stopped thread (read once per stop; do not modify the returned object). */
   regs(tid: number): Registers {
     this.#check(tid);
     if (!this.isStopped(tid)) throw new ApplierError(`thread ${tid} of pid ${this.pid} is running; stop it before reading its registers`);
-    return getRegs(tid);
+    let regs = this.#regs.get(tid);
+    if (regs === undefined) {
+      regs = getRegs(tid);
+      this.#regs.set(tid, regs);
+    }
+    return regs;
+  }
+
+  /**
+   * Runs one instruction of a stopped thread while the others stay stopped (PTRACE_SINGLESTEP); a
+   * signal that arrives meanwhile is deferred, delivered when the thread resumes. False when the
+   * thread exited.
+   */
+  singleStep(tid: number): boolean {
+    this.#check(tid);
+    if (!this.isStopped(tid)) throw new ApplierError(`thread ${tid} of pid ${this.pid} is running; stop it before stepping it`);
+    this.#regs.delete(tid);
+    for (;;) {
+      singleStep(tid);
+      const stop = waitpid(tid)!;
+      if (!stop.stopped) {
+        this.#forget(tid);
+        return false;
+      }
+      if (stop.event !== 0) continue; // an event stop (clone, interrupt) on the way: step again
+      if (stop.stopSignal === SIGTRAP) return true;
+      deferSignal(tid, stop.stopSignal ?? 0);
+    }
   }
 
   // Stops and detaches everything; returns the first error instead of throwing.
@@ -137,12 +258,10 @@ export class ThreadGroup {
     } catch (error) {
       failure = error;
     }
-    for (const tid of this.threads) {
-      if (!this.isStopped(tid)) continue;
+    for (const [tid, stopped] of this.#stopped) {
+      if (!stopped) continue;
       try {
-        const [first = 0, ...rest] = takeDeferredSignals(tid);
-        for (const signal of rest) tgkill(this.pid, tid, signal);
-        detach(tid, first);
+        detach(tid, this.#prepareToRun(tid));
         this.#stopped.delete(tid);
       } catch (error) {
         if (isPtraceError(error, 'ESRCH')) this.#forget(tid);
@@ -150,6 +269,21 @@ export class ThreadGroup {
       }
     }
     return failure;
+  }
+
+  // Readies a stopped thread to run: restarts an epoll wait the stop broke, re-queues all but the
+  // first of its held and deferred signals and returns that one (0 when none) for PTRACE_CONT or
+  // PTRACE_DETACH to deliver.
+  #prepareToRun(tid: number): number {
+    const regs = this.#regs.get(tid) ?? getRegs(tid);
+    this.#regs.delete(tid);
+    if (restartInterruptedWait(regs)) setRegs(tid, regs);
+    const held = this.#heldSignal.get(tid);
+    this.#heldSignal.delete(tid);
+    const deferred = takeDeferredSignals(tid);
+    const [first = 0, ...rest] = held === undefined ? deferred : [held, ...deferred];
+    for (const signal of rest) tgkill(this.pid, tid, signal);
+    return first;
   }
 
   #unknownTasks(): number[] {
@@ -167,55 +301,87 @@ export class ThreadGroup {
       if (isPtraceError(error, 'ESRCH') && tid !== this.pid) return;
       if (!isPtraceError(error, 'EPERM') || tid === this.pid) throw error;
       this.#stopped.set(tid, false);
-      this.#waitUntilStopped(new Set([tid]), false);
+      this.#waitForStop(tid, undefined);
       if (this.isStopped(tid)) this.resumeOne(tid);
     }
   }
 
-  #interrupt(tid: number): void {
+  // PTRACE_INTERRUPT; false when the thread is gone (ESRCH), which is then forgotten.
+  #interrupt(tid: number): boolean {
     try {
       interrupt(tid);
+      return true;
     } catch (error) {
       if (!isPtraceError(error, 'ESRCH')) throw error;
       this.#forget(tid);
+      return false;
     }
   }
 
-  // Waits until every thread of `targets` still alive is stopped. With `holdNew`, threads born
-  // meanwhile join the targets (stopAll); otherwise they are let go after their first stop.
-  #waitUntilStopped(targets: Set<number>, holdNew: boolean): void {
-    for (;;) {
-      const tid = [...targets].find((t) => this.#stopped.get(t) === false);
-      if (tid === undefined) return;
-      this.#handle(waitpid(tid)!, targets, holdNew);
+  // Blocks until `tid` is stopped or gone. With `born`, threads created meanwhile are appended to it
+  // (stopAll waits for them too); otherwise they are let go after their first stop.
+  // A leader that has exited (a zombie until the last thread goes) never reports: it is dropped.
+  #waitForStop(tid: number, born: number[] | undefined): void {
+    while (this.#stopped.get(tid) === false) {
+      let result = tid === this.pid ? waitpid(tid, WNOHANG) : null;
+      if (result === null && tid === this.pid && isZombie(tid)) {
+        this.#forget(tid);
+        return;
+      }
+      result ??= waitpid(tid)!;
+      this.#handle(result, born, true);
     }
   }
 
-  // Applies one wait result to the model, resuming the thread when the stop is not the one we want.
-  #handle(result: WaitResult, targets: Set<number>, holdNew: boolean): void {
+  // Applies one wait result to the model. `wanted`: we are waiting for this thread to stop. The
+  // kernel clears a pending PTRACE_INTERRUPT at ANY ptrace-stop ("any trap clears pending STOP
+  // trap", ptrace_stop()), so a clone event or a signal-delivery-stop answers our interrupt: such a
+  // thread is kept stopped right there, its signal held to be delivered when it runs again.
+  // While threads run (poll), an event stop is the late answer to an interrupt that found the
+  // thread already stopped; it is let go.
+  #handle(result: WaitResult, born: number[] | undefined, wanted: boolean): void {
     const tid = result.pid;
     if (!result.stopped) {
       this.#stopped.delete(tid);
+      this.#regs.delete(tid);
+      this.#heldSignal.delete(tid);
       return;
     }
     if (result.event === PTRACE_EVENT_STOP) {
-      this.#stopped.set(tid, true);
+      if (wanted) this.#stopped.set(tid, true);
+      else this.#continue(tid, 0, false);
       return;
     }
     if (result.event === PTRACE_EVENT_CLONE) {
-      this.#adopt(getEventMsg(tid), targets, holdNew);
-      this.#continue(tid, 0);
+      this.#adopt(getEventMsg(tid), born);
+      if (wanted) this.#stopped.set(tid, true);
+      else this.#continue(tid, 0, false);
       return;
     }
-    // A signal-delivery-stop (event 0): deliver the signal now; the pending interrupt follows.
-    // Any other event (none is enabled) is simply continued.
-    this.#continue(tid, result.event === 0 ? (result.stopSignal ?? 0) : 0);
+    if (result.event !== 0) {
+      this.#continue(tid, 0, false); // no other event is enabled
+      return;
+    }
+    // A signal-delivery-stop.
+    const signal = result.stopSignal ?? 0;
+    const verdict = this.onSignalStop === undefined ? signal : this.onSignalStop(tid, signal);
+    if (verdict === 'hold' || wanted) {
+      this.#stopped.set(tid, true);
+      if (verdict !== 'hold' && verdict !== 0) this.#heldSignal.set(tid, verdict);
+      return;
+    }
+    this.#continue(tid, verdict, true);
   }
 
-  // PTRACE_CONT from a stop we do not keep; ESRCH means the thread was killed meanwhile, and the
-  // next waitpid reports its exit.
-  #continue(tid: number, signal: number): void {
+  // PTRACE_CONT from a stop we do not keep; at a signal stop, an epoll wait the signal broke (traced
+  // threads are woken even by ignored signals) is set to restart first. ESRCH means the thread was
+  // killed meanwhile; the next waitpid reports its exit.
+  #continue(tid: number, signal: number, signalStop: boolean): void {
     try {
+      if (signalStop) {
+        const regs = getRegs(tid);
+        if (restartInterruptedWait(regs)) setRegs(tid, regs);
+      }
       cont(tid, signal);
     } catch (error) {
       if (!isPtraceError(error, 'ESRCH')) throw error;
@@ -223,20 +389,22 @@ export class ThreadGroup {
   }
 
   // A new thread auto-attached by PTRACE_O_TRACECLONE: it starts with an event stop of its own.
-  #adopt(child: number, targets: Set<number>, holdNew: boolean): void {
+  #adopt(child: number, born: number[] | undefined): void {
     if (this.#stopped.has(child)) return;
     this.#stopped.set(child, false);
-    if (holdNew) {
-      targets.add(child);
+    if (born !== undefined) {
+      born.push(child);
       return;
     }
-    this.#waitUntilStopped(new Set([child]), false);
-    this.resumeOne(child);
+    this.#waitForStop(child, undefined);
+    if (this.isStopped(child)) this.resumeOne(child);
   }
 
   // Drops a thread that no longer exists, reaping its exit status if it is ready.
   #forget(tid: number): void {
     this.#stopped.delete(tid);
+    this.#regs.delete(tid);
+    this.#heldSignal.delete(tid);
     try {
       waitpid(tid, WNOHANG);
     } catch {

@@ -1,12 +1,13 @@
 // remoteSyscall and its mmap/munmap/mprotect helpers in real programs stopped inside system calls:
 // fixtures/nanosleeper.c (in nanosleep; the sleep must not be shortened) and fixtures/reader.c (in
-// read() on a pipe; no data lost, no EINTR). Registers are restored exactly after each call.
+// read() on a pipe; no data lost, no EINTR). Registers are restored exactly after each call, and
+// the stack, red zone included, is never written.
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ProcessMemory } from '@katana/ptrace';
+import { ProcessMemory, getRegs } from '@katana/ptrace';
 import { Target, compileC, tempDir } from '@katana/ptrace/testing';
 import { ThreadGroup } from '../src/threads.js';
 import {
@@ -62,7 +63,11 @@ async function blockedIn(pid: number, nr: number): Promise<void> {
 // ProcessMemory, unmaps it; all with the thread's registers unchanged afterwards.
 function mapWriteUnmap(group: ThreadGroup): void {
   const { pid } = group;
-  const saved = group.regs(pid);
+  const saved = group.regs(pid).clone();
+  const stack = new ProcessMemory(pid);
+  // The 128-byte red zone below rsp (leaf functions keep locals there without moving rsp) and the
+  // frame above it: an injected call must leave every byte as it was.
+  const redZone = stack.read(saved.rsp - 128n, 256);
   const address = freeAddress(pid, PAGE);
   const got = remoteMmap(pid, pid, address, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE);
   assert.is(got, address);
@@ -76,7 +81,9 @@ function mapWriteUnmap(group: ThreadGroup): void {
   }
   remoteMunmap(pid, pid, address, PAGE);
   assert.not.ok(maps(pid).some((m) => m.start <= address && address < m.end));
-  assert.equal([...group.regs(pid).raw], [...saved.raw], 'every register is restored');
+  assert.equal([...getRegs(pid).raw], [...saved.raw], 'every register is restored');
+  assert.equal([...stack.read(saved.rsp - 128n, 256)], [...redZone], 'the red zone and the stack are untouched');
+  stack.close();
 }
 
 interface Context {
@@ -124,7 +131,7 @@ inSleep('mprotect changes the protection of a remote mapping', ({ group }) => {
 
 inSleep('a failing call throws RemoteSyscallError naming the call and errno; registers are restored', ({ group }) => {
   const { pid } = group;
-  const saved = group.regs(pid);
+  const saved = group.regs(pid).clone();
   const taken = maps(pid)[0]!.start;
   try {
     remoteMmap(pid, pid, taken, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE);
@@ -137,7 +144,7 @@ inSleep('a failing call throws RemoteSyscallError naming the call and errno; reg
     assert.is(e.syscall, 'mmap');
     assert.is(e.message, `mmap executed in thread ${pid} of pid ${pid} failed: file already exists (EEXIST)`);
   }
-  assert.equal([...group.regs(pid).raw], [...saved.raw]);
+  assert.equal([...getRegs(pid).raw], [...saved.raw]);
 });
 
 inSleep('after detach every sleep lasts at least the requested time', async ({ target, group }) => {
