@@ -1,14 +1,15 @@
 // The object store (.katana/ at the project root, or KATANA_STORE): every object katana-cc built,
-// content-addressed by sha256, with a manifest saying how it was compiled, and a link record per
-// linked output keyed by its build-id. Layout:
-//   objects/<sha256>.o   manifests/<sha256>.json   links/<build-id>.json
+// content-addressed by sha256, with a manifest saying how it was compiled, a link record per
+// build-id, and an output record per linked path (its build-id: identical links in two checkouts
+// share a link record, whose `output` names the last one, but not an output record). Layout:
+//   objects/<sha256>.o   manifests/<sha256>.json   links/<build-id>.json   outputs/<sha256 of path>.json
 // Every file is written atomically (atomic.ts), so concurrent katana-cc runs under `make -j` are safe.
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
 import { StoreError } from './errors.js';
 import { sha256 } from './hash.js';
-import type { LinkRecord, ObjectManifest } from './records.js';
+import type { LinkRecord, ObjectManifest, OutputRecord } from './records.js';
 import { findProjectRoot } from './root.js';
 
 const HASH = /^[0-9a-f]{64}$/;
@@ -72,9 +73,11 @@ export class ObjectStore {
     return this.readJson(this.manifestPath(hash)) as ObjectManifest | undefined;
   }
 
-  /** Writes links/<buildId>.json atomically. */
+  /** Writes links/<buildId>.json and the output record of r.output, each atomically. */
   writeLink(r: LinkRecord): void {
     this.write(this.linkPath(r.buildId), `${JSON.stringify(r, null, 2)}\n`);
+    const output: OutputRecord = { output: r.output, buildId: r.buildId };
+    this.write(join(this.dir, 'outputs', `${sha256(Buffer.from(r.output))}.json`), `${JSON.stringify(output, null, 2)}\n`);
   }
 
   /** The link record of an output with that build-id, undefined when the store has none. */
@@ -91,6 +94,16 @@ export class ObjectStore {
       .filter((name) => name.endsWith('.json') && BUILD_ID.test(name.slice(0, -'.json'.length)))
       .map((name) => this.readLink(name.slice(0, -'.json'.length)))
       .filter((r): r is LinkRecord => r !== undefined);
+  }
+
+  /** Every path katana-cc linked into, with the build-id it last linked there, in no particular order. */
+  outputs(): OutputRecord[] {
+    const dir = join(this.dir, 'outputs');
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir)
+      .filter((name) => name.endsWith('.json') && HASH.test(name.slice(0, -'.json'.length)))
+      .map((name) => this.readJson(join(dir, name)) as OutputRecord | undefined)
+      .filter((r): r is OutputRecord => r !== undefined);
   }
 
   private manifestPath(hash: string): string {
