@@ -1,7 +1,7 @@
 # katana-cc / katana-c++ front end (POSIX sh, sourced by bin/katana-cc and bin/katana-c++ with
 # $katana_driver (c or c++), $katana_implementation (the .mjs) and $katana_bin (its folder) set): the
 # common compiler calls without starting Node.js.
-#   probe, -E/-M/-MM, -S, -fsyntax-only, -o /dev/... or -o -  -> the real compiler, arguments untouched
+#   no input, probe, -E/-M/-MM, -S, -fsyntax-only, -o /dev/..., -o -  -> the real compiler, untouched
 #   plain compile: -c, one C/C++/assembler source, only options from the list below
 #                  -> the real compiler with katana's compile flags (src/wrapper/flags.ts), then the
 #                     object into <store>/objects/<sha256>.o and a pending manifest into
@@ -49,6 +49,15 @@ katana_root_of() {
 # A first argument that is not an option may name a compiler (launcher mode): Node decides.
 case ${1-} in -*) ;; *.c | *.i | *.cc | *.cp | *.cxx | *.cpp | *.CPP | *.c++ | *.C | *.ii | *.s | *.S | *.sx) ;; *) katana_node "$@" ;; esac
 
+if [ "$katana_driver" = c ]; then katana_cc=${KATANA_REAL_CC:-cc}; else katana_cc=${KATANA_REAL_CXX:-c++}; fi
+# No input at all (-v, -V, -qversion, --version: configure's probes): nothing to record, whatever
+# the options (an argument not starting with -, a lone -, or -l is an input to gcc).
+katana_inputs=
+for katana_arg do
+  case $katana_arg in - | -l* | [!-]* | '') katana_inputs=1 ;; esac
+done
+[ -z "$katana_inputs" ] && exec "$katana_cc" "$@"
+
 katana_newline='
 '
 katana_passthrough=
@@ -83,7 +92,6 @@ for katana_arg do
 done
 # An option missing its value: the Node implementation says what gcc will make of it.
 [ -n "$katana_skip" ] && katana_node "$@"
-if [ "$katana_driver" = c ]; then katana_cc=${KATANA_REAL_CC:-cc}; else katana_cc=${KATANA_REAL_CXX:-c++}; fi
 case $katana_output in /dev/* | -) katana_passthrough=1 ;; esac
 if [ -n "$katana_passthrough" ]; then exec "$katana_cc" "$@"; fi
 # Links and calls without a source (or with a source named .c) are Node's.

@@ -105,11 +105,12 @@ other.after.each((ctx) => { removeProject(ctx['dir'] as string); });
 other('probes, -E and -o /dev/null run the real compiler untouched and record nothing', (ctx) => {
   const dir = ctx['dir'] as string;
   const env = buildEnv();
-  for (const args of [['--version'], ['-dumpmachine'], ['-E', 'a.c'], ['-c', 'a.c', '-o', '/dev/null'], ['-S', '-o', '-', 'a.c']]) {
+  for (const args of [['--version'], ['-dumpmachine'], ['-v'], ['-qversion'], ['-E', 'a.c'], ['-c', 'a.c', '-o', '/dev/null'], ['-S', '-o', '-', 'a.c']]) {
     const fast = sh(binPath('katana-cc'), args, { cwd: dir, env });
     const real = sh('cc', args, { cwd: dir, env });
     assert.is(fast.status, real.status, args.join(' '));
     assert.is(fast.stdout, real.stdout, args.join(' '));
+    assert.is(fast.stderr.replace(/katana-cc/g, 'cc'), real.stderr, args.join(' '));
   }
   assert.equal(storeFiles(join(dir, '.katana'), 'objects'), []);
 });
