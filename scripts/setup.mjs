@@ -1,7 +1,7 @@
 // Brings a fresh clone to a runnable state: npm packages, the native addon, and the TypeScript build.
 // Each step runs only when its output is missing or older than its inputs, so a second call is quick.
 import { execFileSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -13,8 +13,18 @@ const run = (cmd, args, cwd = root) => {
 const mtime = (p) => (existsSync(p) ? statSync(p).mtimeMs : 0);
 
 const lock = join(root, 'node_modules', '.package-lock.json');
-if (!existsSync(lock) || !existsSync(join(root, 'node_modules', '.bin', 'katana')) || mtime(lock) < mtime(join(root, 'package.json'))) {
+// A workspace's package.json changes its dependencies or its binaries (node_modules/.bin links).
+const manifests = [join(root, 'package.json'), ...readdirSync(join(root, 'packages')).map((p) => join(root, 'packages', p, 'package.json'))];
+if (!existsSync(lock) || !existsSync(join(root, 'node_modules', '.bin', 'katana')) || manifests.some((m) => mtime(lock) < mtime(m))) {
   run('npm', ['install', '--no-audit', '--no-fund']);
+}
+// npm install leaves node_modules/.bin links as they were when a workspace renames a binary's
+// file (packages/cc: bin/katana-cc.mjs became the sh front end bin/katana-cc): relink those.
+for (const manifest of manifests.slice(1).filter(existsSync)) {
+  const { name, bin = {} } = JSON.parse(readFileSync(manifest, 'utf8'));
+  const link = (command) => join(root, 'node_modules', '.bin', command);
+  const stale = Object.entries(bin).some(([command, file]) => !existsSync(link(command)) || !readlinkSync(link(command)).endsWith(`/${file}`));
+  if (stale) run('npm', ['rebuild', name, '--no-audit', '--no-fund']);
 }
 const addon = join(root, 'native', 'build', 'Release', 'katana_ptrace.node');
 const addonSources = ['addon.cc', 'ptrace_ops.cc', 'ptrace_ops.h'].map((f) => join(root, 'native', 'src', f));

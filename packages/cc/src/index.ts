@@ -1,7 +1,7 @@
 // @katana/cc: the object store that katana-cc / katana-c++ fill (for the emitter and the CLI),
 // the argument classifier behind the wrappers and the static-archive reader.
 export { findProjectRoot } from './root.js';
-export type { ObjectManifest, LinkRecord } from './records.js';
+export type { ObjectManifest, LinkRecord, OutputRecord } from './records.js';
 export { ObjectStore } from './store.js';
 export { ArchiveError, StoreError, WrapperError } from './errors.js';
 export { readArchive, type ArchiveMember } from './archive.js';

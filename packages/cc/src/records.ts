@@ -1,6 +1,7 @@
-// The two kinds of record katana-cc keeps beside each stored object: a manifest per object (how it
-// was compiled) and a link record per linked output (which objects it was made of). The emitter
-// reads them to find, for an executable's build-id, the objects of the build that produced it.
+// The records katana-cc keeps beside each stored object: a manifest per object (how it was compiled),
+// a link record per build-id (which objects the linked file was made of) and an output record per
+// linked path (which build-id the file there had when katana-cc last linked it). The emitter reads
+// them to find, for an executable's build-id, the objects of the build that produced it.
 
 /** How one stored object was compiled; stored as manifests/<hash>.json. */
 export interface ObjectManifest {
@@ -35,4 +36,16 @@ export interface LinkRecord {
   objects: { path: string; hash: string }[];
   /** inputs not in the store (foreign .o, .a, shared libraries, -l libraries as written) */
   untracked: string[];
+}
+
+/**
+ * The build-id a path had when katana-cc last linked it; stored as outputs/<sha256 of the path>.json.
+ * Two byte-identical links (the same helper program built in two checkouts) share one build-id and
+ * so one link record, but each path keeps its own output record.
+ */
+export interface OutputRecord {
+  /** absolute path of the linked file */
+  output: string;
+  /** NT_GNU_BUILD_ID of the file linked there, lowercase hex (a key of links/) */
+  buildId: string;
 }

@@ -1,14 +1,19 @@
 // The object store (.katana/ at the project root, or KATANA_STORE): every object katana-cc built,
-// content-addressed by sha256, with a manifest saying how it was compiled, and a link record per
-// linked output keyed by its build-id. Layout:
-//   objects/<sha256>.o   manifests/<sha256>.json   links/<build-id>.json
+// content-addressed by sha256, with a manifest saying how it was compiled, a link record per
+// build-id, and an output record per linked path (its build-id: identical links in two checkouts
+// share a link record, whose `output` names the last one, but not an output record). Layout:
+//   objects/<sha256>.o   manifests/<sha256>.json   links/<build-id>.json   outputs/<sha256 of path>.json
+//   pending/<sha256>     a manifest the sh front end wrote as text (pending.ts), folded into
+//                        manifests/ before a reader sees that manifest (readManifest, foldPending)
 // Every file is written atomically (atomic.ts), so concurrent katana-cc runs under `make -j` are safe.
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
 import { StoreError } from './errors.js';
 import { sha256 } from './hash.js';
-import type { LinkRecord, ObjectManifest } from './records.js';
+import { parsePendingManifest } from './pending.js';
+import type { LinkRecord, ObjectManifest, OutputRecord } from './records.js';
 import { findProjectRoot } from './root.js';
 
 const HASH = /^[0-9a-f]{64}$/;
@@ -64,17 +69,30 @@ export class ObjectStore {
 
   /** Writes manifests/<hash>.json atomically. */
   writeManifest(m: ObjectManifest): void {
+    // A pending manifest of these bytes is older than this one: the last writer's manifest wins.
+    rmSync(join(this.dir, 'pending', m.hash), { force: true });
     this.write(this.manifestPath(m.hash), `${JSON.stringify(m, null, 2)}\n`);
   }
 
-  /** The manifest of an object, undefined when the store has none. */
+  /** The manifest of an object (its pending manifest folded in first), undefined when the store has none. */
   readManifest(hash: string): ObjectManifest | undefined {
-    return this.readJson(this.manifestPath(hash)) as ObjectManifest | undefined;
+    const path = this.manifestPath(hash);
+    this.foldPendingManifest(hash);
+    return this.readJson(path) as ObjectManifest | undefined;
   }
 
-  /** Writes links/<buildId>.json atomically. */
+  /** Folds every pending manifest the sh front end wrote into manifests/ (before listing manifests/). */
+  foldPending(): void {
+    const dir = join(this.dir, 'pending');
+    if (!existsSync(dir)) return;
+    for (const name of readdirSync(dir)) if (HASH.test(name)) this.foldPendingManifest(name);
+  }
+
+  /** Writes links/<buildId>.json and the output record of r.output, each atomically. */
   writeLink(r: LinkRecord): void {
     this.write(this.linkPath(r.buildId), `${JSON.stringify(r, null, 2)}\n`);
+    const output: OutputRecord = { output: r.output, buildId: r.buildId };
+    this.write(join(this.dir, 'outputs', `${sha256(Buffer.from(r.output))}.json`), `${JSON.stringify(output, null, 2)}\n`);
   }
 
   /** The link record of an output with that build-id, undefined when the store has none. */
@@ -91,6 +109,37 @@ export class ObjectStore {
       .filter((name) => name.endsWith('.json') && BUILD_ID.test(name.slice(0, -'.json'.length)))
       .map((name) => this.readLink(name.slice(0, -'.json'.length)))
       .filter((r): r is LinkRecord => r !== undefined);
+  }
+
+  /** Every path katana-cc linked into, with the build-id it last linked there, in no particular order. */
+  outputs(): OutputRecord[] {
+    const dir = join(this.dir, 'outputs');
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir)
+      .filter((name) => name.endsWith('.json') && HASH.test(name.slice(0, -'.json'.length)))
+      .map((name) => this.readJson(join(dir, name)) as OutputRecord | undefined)
+      .filter((r): r is OutputRecord => r !== undefined);
+  }
+
+  // Claims pending/<hash> by renaming it to a private name (so that of two concurrent readers only
+  // one folds it, and a newer pending file written meanwhile stays for the next reader), then
+  // writes the manifest it holds and removes it.
+  private foldPendingManifest(hash: string): void {
+    const pending = join(this.dir, 'pending', hash);
+    const claimed = join(this.dir, 'pending', `.${hash}.${process.pid}.${randomBytes(4).toString('hex')}.fold`);
+    try {
+      renameSync(pending, claimed);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw new StoreError(`cannot fold ${pending} in the object store: ${reason(error)}`, { cause: error });
+    }
+    try {
+      const manifest = parsePendingManifest(readFileSync(claimed, 'utf8'), pending);
+      if (manifest.hash !== hash) throw new StoreError(`${pending} in the object store holds the manifest of ${manifest.hash}`);
+      this.writeManifest(manifest);
+    } finally {
+      rmSync(claimed, { force: true });
+    }
   }
 
   private manifestPath(hash: string): string {

@@ -26,7 +26,7 @@ export function sh(command: string, args: string[], options: { cwd: string; env?
   return r;
 }
 
-/** Runs bin/katana-cc.mjs (or katana-c++) in cwd with extra environment variables. */
+/** Runs the Node.js implementation bin/katana-cc.mjs (or katana-c++.mjs) in cwd with extra environment variables. */
 export function katana(tool: 'katana-cc' | 'katana-c++', args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
   return sh(process.execPath, [join(PACKAGE, 'bin', `${tool}.mjs`), ...args], { cwd, env: { ...process.env, ...env } });
 }
@@ -61,8 +61,8 @@ export function removeProject(dir: string): void {
   else rmSync(dir, { recursive: true, force: true });
 }
 
-/** File names in a store subfolder (objects, manifests, links), [] when it does not exist. */
-export function storeFiles(store: string, sub: 'objects' | 'manifests' | 'links'): string[] {
+/** File names in a store subfolder, [] when it does not exist. */
+export function storeFiles(store: string, sub: 'objects' | 'manifests' | 'links' | 'pending'): string[] {
   const dir = join(store, sub);
   return existsSync(dir) ? readdirSync(dir).sort() : [];
 }
@@ -80,9 +80,12 @@ export function buildEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...process.env, PATH: `${dirname(process.execPath)}:${process.env['PATH']}`, ...extra };
 }
 
-/** The path of a katana binary: katana-cc, katana-c++ (this package) or katana (the CLI). */
+/**
+ * The path of a katana binary: katana-cc, katana-c++ (this package: the sh front ends, as npm
+ * installs them) or katana (the CLI).
+ */
 export function binPath(tool: 'katana-cc' | 'katana-c++' | 'katana'): string {
-  return tool === 'katana' ? join(PACKAGE, '..', 'cli', 'bin', 'katana.mjs') : join(PACKAGE, 'bin', `${tool}.mjs`);
+  return tool === 'katana' ? join(PACKAGE, '..', 'cli', 'bin', 'katana.mjs') : join(PACKAGE, 'bin', tool);
 }
 
 /** Runs a command that must succeed, returning its stdout; fails with its stderr otherwise. */

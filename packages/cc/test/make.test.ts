@@ -1,12 +1,13 @@
-// katana-cc under `make -j8`: 40 objects compiled in parallel into one store, then linked. Every
-// object and manifest must be there, one link record must list all 40, and no temporary file may
-// be left behind (the store writes by rename, so readers never see a partial file).
+// katana-cc (its sh front end, as npm installs it) under `make -j8`: 40 objects compiled in parallel
+// into one store, then linked. Every object and manifest must be there, one link record must list
+// all 40, and no temporary or pending file may be left behind (the store writes by rename, so
+// readers never see a partial file; the link folds the front end's pending manifests).
 import { readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ObjectStore } from '../src/index.js';
-import { PACKAGE, makeProject, readelfBuildId, removeProject, requireTools, sh, storeFiles } from './helpers.js';
+import { binPath, makeProject, readelfBuildId, removeProject, requireTools, sh, storeFiles } from './helpers.js';
 
 requireTools('cc', 'git', 'make', 'readelf');
 
@@ -37,7 +38,7 @@ make('records all 40 objects and one link record of 40 objects', (ctx) => {
   const dir = ctx['dir'] as string;
   generate(dir);
   const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env['PATH']}` };
-  const r = sh('make', ['-j8', `CC=${join(PACKAGE, 'bin', 'katana-cc.mjs')}`], { cwd: dir, env });
+  const r = sh('make', ['-j8', `CC=${binPath('katana-cc')}`], { cwd: dir, env });
   assert.is(r.status, 0, r.stderr);
   const expected = (COUNT * (COUNT - 1)) / 2;
   assert.is(sh(join(dir, 'prog'), [], { cwd: dir }).stdout, `${expected}\n`);
@@ -52,5 +53,6 @@ make('records all 40 objects and one link record of 40 objects', (ctx) => {
   assert.equal(record.objects.map((o) => store.readManifest(o.hash)!.source), Array.from({ length: COUNT }, (_, i) => `f${i}.c`));
   const everything = ['objects', 'manifests', 'links'].flatMap((sub) => readdirSync(join(store.dir, sub)));
   assert.equal(everything.filter((f) => f.startsWith('.') || f.endsWith('.tmp')), []);
+  assert.equal(storeFiles(store.dir, 'pending'), []);
 });
 make.run();

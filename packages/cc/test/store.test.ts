@@ -71,6 +71,20 @@ store('manifests and link records round-trip; absent ones are undefined', (ctx) 
   assert.equal(readdirSync(join(dir, '.katana', 'links')), ['ab12.json']);
 });
 
+store('one link record per build-id, one output record per path linked', (ctx) => {
+  const dir = ctx['dir'] as string;
+  const s = new ObjectStore(join(dir, '.katana'), dir);
+  const hash = s.putObject(join(dir, 'a.o'));
+  const link = (output: string): LinkRecord => ({ buildId: 'ab12', output, kind: 'executable', cwd: dir, args: [], objects: [{ path: join(dir, 'a.o'), hash }], untracked: [] });
+  s.writeLink(link(join(dir, 'old', 'p')));
+  s.writeLink(link(join(dir, 'new', 'p')));
+  s.writeLink({ ...link(join(dir, 'new', 'p')), buildId: 'cd34' });
+  assert.equal(s.readLink('ab12'), link(join(dir, 'new', 'p')));
+  assert.equal(s.links().map((l) => l.buildId).sort(), ['ab12', 'cd34']);
+  const outputs = s.outputs().map((o) => `${o.output} ${o.buildId}`).sort();
+  assert.equal(outputs, [`${join(dir, 'new', 'p')} cd34`, `${join(dir, 'old', 'p')} ab12`]);
+});
+
 store('an unwritable store and a bad hash are StoreErrors', (ctx) => {
   const dir = ctx['dir'] as string;
   const s = new ObjectStore(join(dir, 'a.c', 'store'), dir);

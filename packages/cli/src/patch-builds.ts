@@ -5,7 +5,7 @@
 // shared by both builds; -ffile-prefix-map makes unchanged sources give identical objects.
 import { existsSync, mkdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KatanaError } from '@katana/errors';
 import type { SimpleGit } from 'simple-git';
@@ -70,13 +70,23 @@ export async function patchBuilds(o: PatchBuildsOptions): Promise<OutputSummary[
     import('@katana/elf'),
   ]);
   const objectStore = new ObjectStore(o.store, o.root);
+  const store = resolve(o.store);
+  // The outputs of a tree, by path relative to it: every path katana-cc linked under it whose file
+  // still has the build-id of that link. The work tree holds the store when it is the default
+  // <root>/.katana, and so katana's own worktrees: their outputs are not the work tree's. Output
+  // records name every path linked; link records (one per build-id) also cover stores written
+  // before output records existed.
+  const links = objectStore.links();
+  const relocatable = new Set(links.filter((l) => l.kind === 'relocatable').map((l) => l.buildId));
+  const linked = [...objectStore.outputs(), ...links];
   const outputs = (under: string) => {
-    const current = new Map<string, string>();
-    for (const record of objectStore.links()) {
-      if (record.kind === 'relocatable' || !record.output.startsWith(`${under}/`) || !existsSync(record.output)) continue;
-      // Every build of an output leaves a record; the current one is the file's own build-id.
+    const skipStore = !`${under}/`.startsWith(`${store}/`);
+    const current = new Map<string, { path: string; buildId: string }>();
+    for (const record of linked) {
+      if (!record.output.startsWith(`${under}/`) || (skipStore && record.output.startsWith(`${store}/`))) continue;
+      if (relocatable.has(record.buildId) || !existsSync(record.output)) continue;
       if (readBuildId(record.output) !== record.buildId) continue;
-      current.set(relative(under, record.output), record.output);
+      current.set(relative(under, record.output), { path: record.output, buildId: record.buildId });
     }
     return current;
   };
@@ -84,10 +94,15 @@ export async function patchBuilds(o: PatchBuildsOptions): Promise<OutputSummary[
   const after = outputs(newTree);
   const patches: { output: string; po: Uint8Array }[] = [];
   const summary: OutputSummary[] = [];
-  for (const [name, now] of after) {
-    const was = before.get(name);
+  for (const [name, { path: now, buildId }] of after) {
+    const was = before.get(name)?.path;
     if (!was) {
       summary.push({ output: name, status: 'new' });
+      continue;
+    }
+    // The same build-id: both builds linked byte-identical files (a helper program no change reached).
+    if (before.get(name)!.buildId === buildId) {
+      summary.push({ output: name, status: 'unchanged' });
       continue;
     }
     // A relinked output has a new build-id even when no function changed: let the diff decide.

@@ -93,6 +93,9 @@ export interface LibrarySearch {
  * archives included, see archives.ts), the rest untracked.
  */
 export async function recordLink(ctx: RecordContext, output: string, kind: LinkRecord['kind'], inputs: LinkInput[], search: LibrarySearch): Promise<void> {
+  // The objects the sh front end compiled get their manifests now: the link is where a build's
+  // compiles meet, and readers that list manifests/ (tests, tools) then see them all.
+  ctx.store.foldPending();
   const absolute = resolve(ctx.cwd, output);
   if (!isElfFile(absolute)) {
     ctx.log(`not recording the link of ${output}: not an ELF file`);
