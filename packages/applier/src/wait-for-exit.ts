@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { SIGTRAP, getRegs, isPtraceError, setRegs, type ProcessMemory } from '@katana/ptrace';
 import { Breakpoints } from './breakpoints.js';
 import { ApplierError } from './errors.js';
+import { processEndsWithin } from './os-errors.js';
 import type { ThreadGroup } from './threads.js';
 
 /** An unsafe thread and the address at which it will have left the unsafe code. */
@@ -21,6 +22,8 @@ export interface ResumeSite {
 /** How a wait ended: a thread reached a breakpoint, or the deadline passed first. */
 export type WaitOutcome = 'left' | 'timeout';
 
+/** How long a failed wait looks for the target's end before reporting the failure itself. */
+const ENDING_GRACE_MS = 200;
 /** Poll interval while no thread reports anything. */
 const IDLE_MS = 1;
 const idle = new Int32Array(new SharedArrayBuffer(4));
@@ -64,6 +67,8 @@ export function waitUntilLeft(group: ThreadGroup, memory: ProcessMemory, sites: 
     } catch {
       // The target died or cannot be stopped: the original error says more.
     }
+    // A memory error of a dying target: say it is gone (its /proc entry catches up within a moment).
+    if (processEndsWithin(group.pid, ENDING_GRACE_MS)) throw new ApplierError(`pid ${group.pid} exited while katana waited for a safe moment`, { cause: error }, 'E_NO_PROCESS');
     throw error;
   } finally {
     group.onSignalStop = undefined;
