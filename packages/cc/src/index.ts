@@ -3,6 +3,7 @@
 export { findProjectRoot } from './root.js';
 export type { ObjectManifest, LinkRecord, OutputRecord } from './records.js';
 export { ObjectStore } from './store.js';
+export { writeFileAtomic } from './atomic.js';
 export { ArchiveError, StoreError, WrapperError } from './errors.js';
 export { readArchive, type ArchiveMember } from './archive.js';
 export { classifyArgs, languageOfPath } from './args/classify.js';

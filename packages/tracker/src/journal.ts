@@ -5,8 +5,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ObjectStore } from '@katana/cc';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic, type ObjectStore } from '@katana/cc';
 import { TrackerError } from './errors.js';
 
 export const JOURNAL_VERSION = 1;
