@@ -15,7 +15,6 @@
 //   5. On any error: roll back every write and mapping (undo.ts), detach, rethrow a typed error.
 // The target is never left half-patched, and keeps running in every case.
 import { patchObjectId, writePatchObject, type PatchObject } from '@katana/po';
-import type { ProcessMemory } from '@katana/ptrace';
 import { areaRequest, mapNear } from './map.js';
 import { migrateData, prepareMigrations } from './migrate-data.js';
 import { explainOsError, openProcessMemory } from './os-errors.js';
@@ -31,7 +30,7 @@ import { relocate, symbolAddress } from './relocate.js';
 import { remoteMunmap } from './remote-syscall.js';
 import { stopAtSafeMoment } from './safe-moment.js';
 import { ThreadGroup } from './threads.js';
-import { UndoLog } from './undo.js';
+import { UndoLog, undoAndDetach } from './undo.js';
 import { prepareTrampoline, writeBody, writeTrampoline } from './write.js';
 
 /** What to apply where. */
@@ -146,7 +145,7 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
         totalMillis: Number((process.hrtime.bigint() - started) / 1_000_000n),
       };
     } catch (error) {
-      rollBack(group, memory, undo);
+      undoAndDetach(group, memory, undo);
       throw error;
     }
   } catch (error) {
@@ -156,21 +155,3 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
   }
 }
 
-/** Undoes every change (munmap needs a stopped thread), then lets every thread go. Best effort: the original error matters more. */
-function rollBack(group: ThreadGroup, memory: ProcessMemory, undo: UndoLog): void {
-  try {
-    if (!undo.empty) {
-      group.stopAll();
-      const tid = group.threads[0]!;
-      undo.rollback(memory, (start, size) => remoteMunmap(group.pid, tid, start, size));
-    }
-  } catch {
-    // The process may have died; nothing more can be restored.
-  } finally {
-    try {
-      group.detachAll();
-    } catch {
-      // Already detached or gone.
-    }
-  }
-}

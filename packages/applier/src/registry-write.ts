@@ -8,6 +8,7 @@
 //   phase 4 (the stop window): commitRegistry writes the 8-byte commit word (count + 1, new used).
 // Every write into an existing region is in the undo log, a new region is an undo mapping, so a
 // rollback leaves the registry byte for byte as it was.
+import { concatBytes } from '@katana/elf';
 import type { ProcessMemory } from '@katana/ptrace';
 import {
   encodeRegistryCommit, encodeRegistryHeader, REGISTRY_COMMIT_OFFSET, REGISTRY_HEADER_SIZE, REGISTRY_NAME,
@@ -86,9 +87,9 @@ export function writeRegistryEntry(
     start = fresh!;
     // The new region starts as an exact copy of the committed registry, under a higher generation:
     // a reader that picks it before the commit sees the same patches as in the old one.
-    const older = registry === undefined ? concat([...inherited]) : memory.read(registry.region.start + BigInt(REGISTRY_HEADER_SIZE), used - REGISTRY_HEADER_SIZE);
+    const older = registry === undefined ? concatBytes([...inherited]) : memory.read(registry.region.start + BigInt(REGISTRY_HEADER_SIZE), used - REGISTRY_HEADER_SIZE);
     const header = encodeRegistryHeader({ generation: placement.generation, regionSize: placement.size, count, used, creatorPid: pid });
-    memory.write(start, concat([header, older, entry]));
+    memory.write(start, concatBytes([header, older, entry]));
   } else {
     start = registry!.region.start;
     const at = start + BigInt(used);
@@ -105,15 +106,6 @@ export function commitRegistry(memory: ProcessMemory, undo: UndoLog, commit: Pre
   memory.write(commit.address, commit.bytes);
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /**
  * The commit word that keeps only the first `keep` entries (a rollback, in its stop window): the

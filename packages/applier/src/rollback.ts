@@ -24,7 +24,7 @@ import { remoteMunmap } from './remote-syscall.js';
 import { stopAtSafeMoment } from './safe-moment.js';
 import { SafetyCheck } from './safety.js';
 import { ThreadGroup } from './threads.js';
-import { UndoLog } from './undo.js';
+import { UndoLog, undoAndDetach } from './undo.js';
 import { encodeJmpRel32 } from './write.js';
 
 /** What to roll back where. */
@@ -115,7 +115,7 @@ function rollbackAtCurrentPriority(options: RollbackOptions): RollbackReport {
       };
     } catch (error) {
       // Once the registry says the patches are gone, the code must match it: nothing is restored.
-      restore(group, memory, switched ? new UndoLog() : undo);
+      undoAndDetach(group, memory, switched ? new UndoLog() : undo);
       throw error;
     }
   } catch (error) {
@@ -153,24 +153,6 @@ function assertTrampolinesInPlace(pid: number, memory: ProcessMemory, removed: r
           'E_CODE_CHANGED',
         );
       }
-    }
-  }
-}
-
-/** Puts every byte back (all threads stopped first), then detaches. Best effort: the original error matters more. */
-function restore(group: ThreadGroup, memory: ProcessMemory, undo: UndoLog): void {
-  try {
-    if (!undo.empty) {
-      group.stopAll();
-      undo.rollback(memory, () => undefined);
-    }
-  } catch {
-    // The process may have died; nothing more can be restored.
-  } finally {
-    try {
-      group.detachAll();
-    } catch {
-      // Already detached or gone.
     }
   }
 }

@@ -3,6 +3,8 @@
 // change, rollback() restores the bytes in reverse order (so overlapping writes unwind correctly) and
 // then unmaps the patch area. Writes into the fresh patch area are not logged; unmapping drops them.
 import type { ProcessMemory } from '@katana/ptrace';
+import { remoteMunmap } from './remote-syscall.js';
+import type { ThreadGroup } from './threads.js';
 
 /** Everything an apply changed in the target, in order. */
 export class UndoLog {
@@ -52,5 +54,27 @@ export class UndoLog {
     this.#writes.length = 0;
     this.#mappings.length = 0;
     if (first !== undefined) throw first;
+  }
+}
+
+/**
+ * After a failure: undoes every change `undo` logged (all threads stopped first; munmap runs in one
+ * of them), then lets every thread go. Best effort: the original error matters more.
+ */
+export function undoAndDetach(group: ThreadGroup, memory: ProcessMemory, undo: UndoLog): void {
+  try {
+    if (!undo.empty) {
+      group.stopAll();
+      const tid = group.threads[0]!;
+      undo.rollback(memory, (start, size) => remoteMunmap(group.pid, tid, start, size));
+    }
+  } catch {
+    // The process may have died; nothing more can be restored.
+  } finally {
+    try {
+      group.detachAll();
+    } catch {
+      // Already detached or gone.
+    }
   }
 }

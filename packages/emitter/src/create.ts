@@ -4,7 +4,7 @@
 // PO coordinates. .eh_frame grows by whole records: each distinct CIE once, then FDEs whose CIE
 // pointer is rewritten for their new place, ended by a zero terminator in build(). write.ts of
 // @katana/po turns the result into an ELF relocatable.
-import { R_X86_64_PC32 } from '@katana/elf';
+import { concatBytes, R_X86_64_PC32 } from '@katana/elf';
 import {
   type DataTransform, PO_SECTION_ALIGN, PO_SECTION_NAMES, type PatchFunction, type PatchObject, type PoRelocation, type PoSectionKind,
   type PoSymbol, type TransformedType, type UnsafeFunction,
@@ -94,15 +94,15 @@ export class PoBuilder {
     return {
       targetBuildId,
       targetName,
-      text: concat(this.pieces.text),
-      rodata: concat(this.pieces.rodata),
-      data: concat(this.pieces.data),
+      text: concatBytes(this.pieces.text),
+      rodata: concatBytes(this.pieces.rodata),
+      data: concatBytes(this.pieces.data),
       bssSize: this.sizes.bss,
       symbols: this.symbols,
       relocations: [...this.relocations, ...this.frameRelocations],
       functions: this.functions,
       unsafe: this.unsafe,
-      ehFrame: concat(frames),
+      ehFrame: concatBytes(frames),
       basePatches,
       types: this.types,
       dataTransforms: this.dataTransforms,
@@ -110,12 +110,3 @@ export class PoBuilder {
   }
 }
 
-function concat(pieces: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of pieces) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}

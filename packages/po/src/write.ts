@@ -3,6 +3,7 @@
 // .unsafe_functions, .note.katana (with the base note), .symtab and .strtab. Target functions named only in .unsafe_functions get an
 // undefined symbol of their own, so every entry can point at a symbol for its name and file.
 import {
+  concatBytes,
   EM_X86_64,
   R_X86_64_32,
   R_X86_64_64,
@@ -155,12 +156,12 @@ export function writePatchObject(po: PatchObject): Uint8Array {
         view.setUint32(n * SYMBOL_VALUE_ENTRY_SIZE, writer.symbolIndex(refAt(refs, i)), true);
         view.setBigUint64(n * SYMBOL_VALUE_ENTRY_SIZE + 8, value, true);
       });
-      return concat([
+      return concatBytes([
         encodeNote(KATANA_NOTE_NAME, NT_KATANA_VERSION, version),
         encodeNote(KATANA_NOTE_NAME, NT_KATANA_BUILD_ID, hexToBytes(po.targetBuildId)),
         encodeNote(KATANA_NOTE_NAME, NT_KATANA_TARGET_NAME, new TextEncoder().encode(`${po.targetName}\0`)),
         encodeNote(KATANA_NOTE_NAME, NT_KATANA_SYMBOL_VALUES, values),
-        encodeNote(KATANA_NOTE_NAME, NT_KATANA_BASE, concat((po.basePatches ?? []).map(patchIdBytes))),
+        encodeNote(KATANA_NOTE_NAME, NT_KATANA_BASE, concatBytes((po.basePatches ?? []).map(patchIdBytes))),
       ]);
     },
   });
@@ -271,12 +272,3 @@ function patchIdBytes(id: string): Uint8Array {
   return hexToBytes(id);
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
