@@ -1,6 +1,6 @@
 // Waiting for a safe moment (the paper's §4), shared by apply and rollback: stop every thread and
 // run the safety check; while threads are in unsafe code, get them out of it, and look again:
-//   - threads that are all inside a replaced function are single-stepped out alone (step-out.ts);
+//   - threads inside a replaced function are single-stepped out, each alone (step-out.ts);
 //   - otherwise, when every verdict says where its thread will have left (the return address of
 //     its outermost unsafe frame), the target runs with int3 at those addresses until one is hit
 //     (wait-for-exit.ts);
@@ -36,7 +36,10 @@ export function stopAtSafeMoment(group: ThreadGroup, memory: ProcessMemory, safe
     const problems = unsafeThreads(group, safety);
     if (problems.length === 0) return { attempts, safeAfterMicros: Number((process.hrtime.bigint() - firstStop) / 1000n) };
     if (Date.now() >= deadline) throw problems[0]!.afterWaiting(timeoutMs, problems.slice(1));
-    if (problems.every((p) => p.how === 'is in') && problems.every((p) => stepOut(group, memory, p.tid, safety.ranges))) continue;
+    // Each thread inside a replaced function is stepped out alone, whatever the others' verdicts
+    // (a thread being born meanwhile can have an unreliable stack for a moment); then look again.
+    const steppedOut = problems.filter((p) => p.how === 'is in' && stepOut(group, memory, p.tid, safety.ranges));
+    if (steppedOut.length > 0) continue;
     const sites = problems.map((p) => ({ tid: p.tid, resumeAt: p.resumeAt }));
     if (sites.every((s): s is ResumeSite => s.resumeAt !== undefined)) {
       if (waitUntilLeft(group, memory, sites, deadline) === 'timeout') throw problems[0]!.afterWaiting(timeoutMs, problems.slice(1));

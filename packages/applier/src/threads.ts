@@ -271,19 +271,20 @@ export class ThreadGroup {
     return failure;
   }
 
-  // Readies a stopped thread to run: restarts an epoll wait the stop broke, re-queues all but the
-  // first of its held and deferred signals and returns that one (0 when none) for PTRACE_CONT or
-  // PTRACE_DETACH to deliver.
+  // Readies a stopped thread to run: restarts an epoll wait the stop broke, re-queues its deferred
+  // signals with tgkill and returns its held signal (0 when none) for PTRACE_CONT or PTRACE_DETACH
+  // to deliver. Only a held signal may be injected: the thread sits in (or was stepped from) that
+  // signal's delivery-stop. A deferred one was taken while the thread was stepped or ran a remote
+  // call, and the thread may now be in another kind of stop, where Linux may ignore an injected
+  // signal (ptrace(2)): injecting it there lost one real-time signal in a thousand.
   #prepareToRun(tid: number): number {
     const regs = this.#regs.get(tid) ?? getRegs(tid);
     this.#regs.delete(tid);
     if (restartInterruptedWait(regs)) setRegs(tid, regs);
     const held = this.#heldSignal.get(tid);
     this.#heldSignal.delete(tid);
-    const deferred = takeDeferredSignals(tid);
-    const [first = 0, ...rest] = held === undefined ? deferred : [held, ...deferred];
-    for (const signal of rest) tgkill(this.pid, tid, signal);
-    return first;
+    for (const signal of takeDeferredSignals(tid)) tgkill(this.pid, tid, signal);
+    return held ?? 0;
   }
 
   #unknownTasks(): number[] {

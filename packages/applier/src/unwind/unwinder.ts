@@ -7,19 +7,23 @@
 //  - a pc at __restore_rt: the caller is the interrupted code; its registers come from the ucontext
 //    (signal-frame.ts), and its pc is exact; so is the pc of a frame whose caller's FDE is an 'S' one;
 //  - no CFI for a pc: the rbp chain, if sane (rbp ≥ rsp, 8-aligned, in the stack's mapping);
-//  - the return-address rule is "undefined" (glibc's _start and clone3): the outermost frame.
+//  - the return-address rule is "undefined" (glibc's _start and clone3): the outermost frame;
+//  - frame 0 in the CFI-less tail of glibc's clone/clone3 (clone-return.ts): a thread just born
+//    (outermost) or its parent returning (the return address on top of the stack).
 // A corrupt or unreadable stack never throws out of here: the backtrace comes back `unreliable`
 // with the reason (depth limit, a cycle, unreadable memory, a pc in no mapping, no way to unwind).
 import { evaluateExpression, type CfaRule, type CfiRow, type RegisterRule } from '@katana/dwarf';
 import type { Registers } from '@katana/ptrace';
 import type { Code, CodeMap } from './code-map.js';
 import type { MemoryView } from './memory-view.js';
+import { cloneReturn } from './clone-return.js';
 import { RESTORE_RT, interruptedRegisters, isRestoreRt } from './signal-frame.js';
 
 /** The deepest stack the unwinder walks before calling it unreliable. */
 export const MAX_FRAMES = 256;
 
 /** DWARF register numbers (x86-64 psABI). */
+const RAX = 0;
 const RBP = 6;
 const RSP = 7;
 const RIP = 16;
@@ -114,6 +118,21 @@ export class Unwinder {
         module: code?.name,
       });
       if (!this.code.isExecutable(lookup) && code === undefined) return `pc 0x${hex(pc)} is in no executable mapping`;
+
+      const clone = found === undefined && frames.length === 1 ? cloneReturn(symbol?.name, regs[RAX], sp) : undefined;
+      if (clone?.kind === 'child') return undefined;
+      if (clone?.kind === 'parent') {
+        const ra = memory.read(clone.returnAddressAt, 8);
+        if (ra === undefined) return `the return address of ${symbol!.name} at 0x${hex(sp)} cannot be read`;
+        const caller: RegisterFile = new Array(17).fill(undefined);
+        for (const n of CALLEE_SAVED) caller[n] = regs[n];
+        caller[RIP] = ra;
+        caller[RSP] = sp + 8n;
+        regs = caller;
+        exact = false;
+        source = 'registers';
+        continue;
+      }
 
       if (trampoline) {
         const interrupted = interruptedRegisters(sp, (address) => memory.read(address, 8));
