@@ -8,15 +8,16 @@
 //      resume it.
 //   3. With the target running: relocate and write the area (nothing executes those pages yet), and
 //      write the registry entry past the committed ones.
-//   4. Stop all threads, check that none is in or returning into a replaced function (while one is,
-//      get it out: safe-moment.ts), move the data of transformed variables into their new storage,
-//      write the trampolines and the registry's 8-byte commit word, detach. Only the last stop
-//      counts as `stoppedMicros`.
+//   4. Stop all threads, check that none is in or returning into a replaced function, nor in the
+//      allocator when the patch calls it (while one is, get it out: safe-moment.ts), transform the
+//      data (migrate-data.ts: globals, and the heap blocks their pointers reach, moved to blocks the
+//      target's malloc gives), write the trampolines and the registry's 8-byte commit word, free
+//      the old blocks if asked, detach. Only the last stop counts as `stoppedMicros`.
 //   5. On any error: roll back every write and mapping (undo.ts), detach, rethrow a typed error.
 // The target is never left half-patched, and keeps running in every case.
 import { patchObjectId, writePatchObject, type PatchObject } from '@katana/po';
 import { areaRequest, mapNear } from './map.js';
-import { migrateData, prepareMigrations } from './migrate-data.js';
+import { type DataReport, freeOldBlocks, migrateData, prepareData } from './migrate-data.js';
 import { explainOsError, openProcessMemory } from './os-errors.js';
 import { planArea } from './plan.js';
 import { preparePatch } from './prepare.js';
@@ -29,6 +30,7 @@ import { commitRegistry, createRegistryRegion, placeRegistryEntry, writeRegistry
 import { relocate, symbolAddress } from './relocate.js';
 import { remoteMunmap } from './remote-syscall.js';
 import { stopAtSafeMoment } from './safe-moment.js';
+import { TargetCalls } from './target-calls.js';
 import { ThreadGroup } from './threads.js';
 import { UndoLog, undoAndDetach } from './undo.js';
 import { prepareTrampoline, writeBody, writeTrampoline } from './write.js';
@@ -43,6 +45,8 @@ export interface ApplyOptions {
   id?: string;
   /** How long to keep retrying while a thread is in unsafe code, in ms (default DEFAULT_TIMEOUT_MS). */
   timeoutMs?: number;
+  /** Free the old heap blocks of moved objects (default: they stay allocated, see migrate-data.ts). */
+  freeOld?: boolean;
 }
 
 /** Default bound on waiting for a safe moment. */
@@ -66,6 +70,8 @@ export interface ApplyReport {
   /** Wall time from the first stop to the moment every thread was found safe. */
   safeAfterMicros: number;
   totalMillis: number;
+  /** What data patching did, when the patch transforms data. */
+  data?: DataReport;
 }
 
 /** Applies `po` to the running process `pid`; throws an ApplierError subclass, leaving the target unchanged, on failure. */
@@ -83,7 +89,7 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
   const id = options.id ?? patchObjectId(writePatchObject(po));
   const memory = openProcessMemory(pid);
   try {
-    const { target, registry, inherited, resolved, sites, safety } = preparePatch(model, memory, po, poName, id);
+    const { target, registry, inherited, resolved, sites, safety, allocator } = preparePatch(model, memory, po, poName, id);
     const inheritedBytes = inherited.map(encodeRegistryEntry);
     const plan = planArea(po, resolved);
     // The entry's size depends only on names and counts: known now, so phase 2 can map a region for it.
@@ -110,13 +116,21 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
       // the thread we hold anyway, keeps that compilation out of the stop window. Its verdict is
       // ignored: only the check inside the window counts.
       safety.check(pid, group.regs(pid));
+      // The code that calls malloc and the transformers in the stop window, mapped now (in the leader,
+      // which runs those calls then).
+      let calls: TargetCalls | undefined;
+      if (allocator) {
+        const opened = TargetCalls.open(pid, pid, memory, { timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS });
+        calls = opened;
+        undo.recordRelease(() => opened.close());
+      }
       group.resumeOne(pid);
 
       // Phase 3: target running; fill the fresh pages and prepare the trampolines.
       const input = { po, plan, base, resolved };
       const image = relocate(input);
       writeBody(memory, base, image);
-      const migrations = prepareMigrations(input, image);
+      const data = prepareData(input, image);
       const functions = sites.map((s) => ({ name: s.name, from: s.site, to: symbolAddress(input, s.symbol) }));
       const trampolines = functions.map((f) => prepareTrampoline(memory, f.from, f.to));
       const entry = registryEntry(id, poName, base, plan, po, functions.map((f, i) => ({ name: f.name, address: f.from, to: f.to, original: trampolines[i]!.old })));
@@ -126,9 +140,13 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
       const { attempts, safeAfterMicros } = stopAtSafeMoment(group, memory, safety, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
       // Data patching: the old values are read now, with every thread stopped, and land in the new
       // storage before any code that uses it can run (migrate-data.ts).
-      migrateData(memory, migrations);
+      const window = { pid, memory, undo, ...(calls && allocator ? { calls: { target: calls, malloc: allocator.malloc, free: allocator.free } } : {}) };
+      const moved = data.migrations.length > 0 ? migrateData(window, data) : undefined;
       for (const t of trampolines) writeTrampoline(memory, undo, t);
       commitRegistry(memory, undo, commit);
+      // Committed: nothing is undone past this point.
+      if (moved && options.freeOld) freeOldBlocks(window, moved.report, moved.oldBlocks);
+      calls?.close();
       const threads = group.threads.length;
       group.detachAll();
       const stopEnded = process.hrtime.bigint();
@@ -143,6 +161,7 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
         attempts,
         safeAfterMicros,
         totalMillis: Number((process.hrtime.bigint() - started) / 1_000_000n),
+        ...(moved ? { data: moved.report } : {}),
       };
     } catch (error) {
       undoAndDetach(group, memory, undo);

@@ -105,7 +105,8 @@ function unsafeMessage(thread: UnsafeThread, waitedMs: number | undefined): stri
     const tail = waitedMs === undefined ? 'try again later' : `still so after ${formatSeconds(waitedMs)}`;
     return `thread ${thread.tid} has an unreliable stack in ${where} (${thread.reason ?? 'unknown reason'}); ${tail}`;
   }
-  const what = `thread ${thread.tid} ${thread.how} ${where}, which the patch ${thread.why ?? 'replaces'}`;
+  const verb = thread.why === 'calls' ? 'calls to move data' : thread.why ?? 'replaces';
+  const what = `thread ${thread.tid} ${thread.how} ${where}, which the patch ${verb}`;
   return waitedMs === undefined ? `${what}; try again later` : `${what}, and did not leave it within ${formatSeconds(waitedMs)}`;
 }
 

@@ -1,65 +1,228 @@
 // Data patching in the applier (Katana §3 "Patch Application", §5 step 2): every variable the PO
-// transforms is moved from the target's storage into its new storage in the patch area, inside the
-// stop window that switches the code, so that no update can land between the read of an old value
-// and the switch. prepareMigrations runs before the stop (addresses, programs, the new objects'
-// initial bytes from the relocated image); migrateData runs in the window: it reads EVERY old
-// object first, then computes and writes every new one, so no write can change what another
-// transformation reads. The new storage is fresh memory of the patch area that nothing runs
-// against yet: a failed apply unmaps it, nothing needs undoing.
+// transforms is moved from the target's storage into its new storage in the patch area (or, when
+// only the pointers it holds change, updated where it is), and every heap object its pointers reach
+// is moved to a new block of the target's own allocator, all inside the stop window that switches
+// the code, so that no update can land between the read of an old value and the switch.
+// prepareMigrations runs before the stop (addresses, programs, the new objects' initial bytes from
+// the relocated image); migrateData runs in the window:
+//   1. read every old object first: the roots, and one snapshot of the heap when pointers are followed;
+//   2. walk the graph (object-graph.ts), running each object's program into its new image;
+//   3. allocate the new blocks, one remote call per type (target-calls.ts), and resolve the pointers;
+//   4. write: the new storage (fresh), the roots updated in place and the new blocks (written in
+//      spans read back first, so the allocator's headers between blocks are kept);
+//   5. call the transformers the new source gives (KATANA_TRANSFORM) on each (new, old) pair.
+// Every write into memory the process had is in the undo log, and the new blocks are freed again if
+// the apply fails later. The old blocks stay allocated unless the user asks (`--free-old`): a
+// pointer katana cannot see may still reach them.
 import type { PatchObject, TransformedType } from '@katana/po';
 import type { ProcessMemory } from '@katana/ptrace';
 import { DataTransformError } from './errors.js';
+import { HeapBlocks } from './heap-blocks.js';
+import { type LeftAlonePointer, ObjectGraph } from './object-graph.js';
 import { symbolAddress, type RelocateInput } from './relocate.js';
-import { runTransformProgram } from './transform-vm.js';
+import type { TargetCalls } from './target-calls.js';
+import { readU64, TransformProgram } from './transform-vm.js';
+import type { UndoLog } from './undo.js';
 
-/** One variable ready to be moved in the stop window. */
+/** One variable ready to be transformed in the stop window. */
 export interface PreparedMigration {
   variable: string;
   file: string;
-  type: TransformedType;
+  /** Index into PatchObject.types of its (element or pointee) type. */
+  type: number;
   count: number;
-  /** Run-time addresses of the target's storage and of the new storage in the patch area. */
+  /** Run-time addresses of the target's storage and of the new storage (the same when in place). */
   oldAddress: bigint;
   newAddress: bigint;
-  /** Bytes read from the old storage (count old objects) and written to the new (the whole new variable). */
-  oldSize: number;
-  newSize: number;
-  /** The new variable's bytes before the move: its relocated initializer (zeros in .bss.new). */
+  /** Bytes of one old and one new element: the type's sizes, or 8 for a pointer. */
+  oldStride: number;
+  newStride: number;
+  /** The new variable's bytes before the move: its relocated initializer (zeros in .bss.new); for one in place, filled in the stop. */
   initial: Uint8Array;
+  inPlace: boolean;
+  pointer: boolean;
+}
+
+/** Everything the stop window needs. */
+export interface PreparedData {
+  migrations: PreparedMigration[];
+  types: TransformedType[];
+  programs: TransformProgram[];
+  /** Run-time address of each type's transformer, if it has one. */
+  transformers: (bigint | undefined)[];
+  /** Whether the window allocates or calls code in the target: pointers are followed or a transformer runs. */
+  callsTarget: boolean;
+}
+
+/** What the data patching of an apply did. */
+export interface DataReport {
+  /** Global objects transformed (array elements counted one by one) and pointers updated in place. */
+  globals: number;
+  /** Heap blocks moved to new blocks, per type. */
+  moved: { type: string; blocks: number; oldBytes: number; newBytes: number }[];
+  /** Heap blocks updated where they are (a type whose layout stayed, holding followed pointers). */
+  updatedInPlace: number;
+  /** Bytes of old blocks left allocated (0 with freeOld). */
+  bytesLeftBehind: number;
+  freedOld: boolean;
+  /** NULL pointers met, and pointers left alone (their count and the first few). */
+  nulls: number;
+  leftAlone: { count: number; examples: LeftAlonePointer[] };
+  transformerCalls: number;
 }
 
 /** Resolves every transformed variable of `input.po` against the relocated `image` of the area. */
-export function prepareMigrations(input: RelocateInput, image: Uint8Array): PreparedMigration[] {
+export function prepareData(input: RelocateInput, image: Uint8Array): PreparedData {
   const po: PatchObject = input.po;
-  return (po.dataTransforms ?? []).map((d) => {
-    const type = po.types?.[d.type];
+  const types = po.types ?? [];
+  const programs = types.map((t) => new TransformProgram(t.rows, t.oldSize, t.newSize, t.name));
+  const migrations = (po.dataTransforms ?? []).map((d): PreparedMigration => {
+    const type = types[d.type];
     if (!type) throw new DataTransformError(`variable ${d.variable} of ${d.file} names transformed type ${d.type}, which the patch does not have`);
+    const pointer = d.pointer === true;
+    const inPlace = d.inPlace === true;
+    const oldStride = pointer ? 8 : type.oldSize;
+    const newStride = pointer ? 8 : type.newSize;
     const newAddress = symbolAddress(input, d.newSymbol);
-    const newSize = (d.elements ?? 1) * type.newSize;
-    const at = Number(newAddress - input.base);
-    const initial = at + newSize <= image.length ? Uint8Array.from(image.subarray(at, at + newSize)) : new Uint8Array(newSize);
+    const newSize = (d.elements ?? 1) * newStride;
+    let initial = new Uint8Array(newSize);
+    if (!inPlace) {
+      const at = Number(newAddress - input.base);
+      if (at + newSize <= image.length) initial = Uint8Array.from(image.subarray(at, at + newSize));
+    }
     return {
-      variable: d.variable, file: d.file, type, count: d.count, oldAddress: symbolAddress(input, d.oldSymbol), newAddress,
-      oldSize: d.count * type.oldSize, newSize, initial,
+      variable: d.variable, file: d.file, type: d.type, count: d.count, oldAddress: symbolAddress(input, d.oldSymbol), newAddress,
+      oldStride, newStride, initial, inPlace, pointer,
     };
   });
+  const transformers = types.map((t) => (t.transformer === undefined ? undefined : symbolAddress(input, t.transformer)));
+  return { migrations, types, programs, transformers, callsTarget: callsTarget(po) };
 }
 
-/** Moves every prepared variable: all old objects read first, then every new one written. Call with all threads stopped. */
-export function migrateData(memory: ProcessMemory, migrations: readonly PreparedMigration[]): void {
-  const snapshots = migrations.map((m) => memory.read(m.oldAddress, m.oldSize));
-  // Phase boundary: from here on the old storage is no longer read.
-  migrations.forEach((m, i) => {
-    const image = Uint8Array.from(m.initial);
-    const old = snapshots[i]!;
+/** Whether the patch's data transformation runs code in the target: it follows pointers or has a transformer. */
+export function callsTarget(po: PatchObject): boolean {
+  return (po.dataTransforms ?? []).some((d) => d.pointer) || (po.types ?? []).some((t) => t.transformer !== undefined || t.rows.some((r) => r.rule.kind === 'follow'));
+}
+
+/** What migrateData works with: the stopped target and, when prepared.callsTarget, a way to run code in it. */
+export interface DataWindow {
+  pid: number;
+  memory: ProcessMemory;
+  undo: UndoLog;
+  calls?: { target: TargetCalls; malloc: bigint; free: bigint };
+}
+
+/** Transforms every prepared variable and what it reaches; returns the report and the old blocks of moved heap objects. Call with all threads stopped. */
+export function migrateData(window: DataWindow, prepared: PreparedData): { report: DataReport; oldBlocks: bigint[] } {
+  const { memory, undo } = window;
+  const { migrations, types, programs } = prepared;
+  const names = types.map((t) => t.name);
+  // 1. Every old object is read before anything is written.
+  const snapshots = migrations.map((m) => memory.read(m.oldAddress, m.count * m.oldStride));
+  const heap = prepared.callsTarget ? HeapBlocks.read(window.pid, memory) : undefined;
+
+  // 2. The graph, from the roots.
+  const graph = new ObjectGraph(programs, heap, names);
+  for (const m of migrations) {
+    if (m.pointer) continue;
+    for (let e = 0; e < m.count; e++) graph.addGlobal(m.oldAddress + BigInt(e * m.oldStride), m.type, m.newAddress + BigInt(e * m.newStride));
+  }
+  const images = migrations.map((m, i) => {
+    const image = m.inPlace ? Uint8Array.from(snapshots[i]!) : Uint8Array.from(m.initial);
     for (let e = 0; e < m.count; e++) {
-      runTransformProgram(
-        m.type.rows,
-        old.subarray(e * m.type.oldSize, (e + 1) * m.type.oldSize),
-        image.subarray(e * m.type.newSize, (e + 1) * m.type.newSize),
-        m.count > 1 ? `${m.variable}[${e}] (${m.type.name})` : `${m.variable} (${m.type.name})`,
-      );
+      const what = m.count > 1 || m.initial.length > m.newStride ? `${m.variable}[${e}]` : m.variable;
+      if (m.pointer) graph.visitPointer(readU64(snapshots[i]!, e * 8), m.type, image, e * 8, what);
+      else graph.visitRoot(m.type, snapshots[i]!, e * m.oldStride, image, e * m.newStride, `${what} (${names[m.type]})`);
     }
-    memory.write(m.newAddress, image);
+    return image;
   });
+  graph.drain();
+
+  // 3. New blocks for the moved heap objects, one batch per type.
+  const moved: DataReport['moved'] = [];
+  const allocated: bigint[] = [];
+  const calls = window.calls;
+  if (graph.objects.some((o) => !o.inPlace) && !calls) throw new DataTransformError('the patch moves heap blocks but the applier cannot call the target\'s allocator');
+  types.forEach((t, type) => {
+    const objects = graph.objects.filter((o) => o.type === type && !o.inPlace);
+    if (objects.length === 0) return;
+    const blocks = calls!.target.allocateEach(calls!.malloc, t.newSize, objects.length);
+    allocated.push(...blocks);
+    objects.forEach((o, i) => (o.address = Number(blocks[i]!)));
+    moved.push({ type: t.name, blocks: objects.length, oldBytes: objects.reduce((n, o) => n + o.usable, 0), newBytes: objects.length * t.newSize });
+  });
+  if (allocated.length > 0) undo.recordRelease(() => calls!.target.freeEach(calls!.free, allocated));
+  graph.resolvePointers();
+
+  // 4. Writes: roots, then heap objects in spans.
+  migrations.forEach((m, i) => {
+    if (m.inPlace) undo.recordWrite(m.oldAddress, snapshots[i]!);
+    memory.write(m.newAddress, images[i]!);
+  });
+  writeHeapObjects(memory, undo, graph, programs, heap);
+
+  // 5. Transformers, on every object of their type.
+  let transformerCalls = 0;
+  prepared.transformers.forEach((fn, type) => {
+    if (fn === undefined) return;
+    const pairs: [bigint, bigint][] = [];
+    for (const m of migrations) {
+      if (m.type !== type || m.pointer) continue;
+      for (let e = 0; e < m.count; e++) pairs.push([m.newAddress + BigInt(e * m.newStride), m.oldAddress + BigInt(e * m.oldStride)]);
+    }
+    for (const o of graph.objects) if (o.type === type) pairs.push([BigInt(o.address!), BigInt(o.old)]);
+    if (pairs.length === 0) return;
+    if (!calls) throw new DataTransformError(`the patch has a transformer for ${types[type]!.name} but the applier cannot call code in the target`);
+    calls.target.callEach(fn, pairs, `the transformer of ${types[type]!.name}`);
+    transformerCalls += pairs.length;
+  });
+
+  const report: DataReport = {
+    globals: migrations.reduce((n, m) => n + m.count, 0),
+    moved,
+    updatedInPlace: graph.objects.filter((o) => o.inPlace).length,
+    bytesLeftBehind: moved.reduce((n, m) => n + m.oldBytes, 0),
+    freedOld: false,
+    nulls: graph.nulls,
+    leftAlone: { count: graph.leftAloneTotal, examples: graph.leftAlone },
+    transformerCalls,
+  };
+  return { report, oldBlocks: graph.objects.filter((o) => !o.inPlace).map((o) => BigInt(o.old)) };
+}
+
+/** Frees the old blocks of the moved heap objects (`--free-old`), once the patch is committed. */
+export function freeOldBlocks(window: DataWindow, report: DataReport, oldBlocks: readonly bigint[]): void {
+  if (oldBlocks.length === 0 || !window.calls) return;
+  window.calls.target.freeEach(window.calls.free, oldBlocks);
+  report.freedOld = true;
+  report.bytesLeftBehind = 0;
+}
+
+/** Gap up to which two written objects share one read-modify-write span. */
+const SPAN_GAP = 4096;
+
+// The new blocks of one type usually lie side by side in the heap, separated by the allocator's
+// 8-byte headers: reading the span they cover, laying the images over it and writing it back costs
+// two system calls instead of two per block.
+function writeHeapObjects(memory: ProcessMemory, undo: UndoLog, graph: ObjectGraph, programs: readonly TransformProgram[], heap: HeapBlocks | undefined): void {
+  const objects = [...graph.objects].sort((a, b) => a.address! - b.address!);
+  let first = 0;
+  while (first < objects.length) {
+    let last = first;
+    let end = objects[first]!.address! + programs[objects[first]!.type]!.newSize;
+    while (last + 1 < objects.length && objects[last + 1]!.address! - end <= SPAN_GAP) {
+      last++;
+      end = Math.max(end, objects[last]!.address! + programs[objects[last]!.type]!.newSize);
+    }
+    const start = objects[first]!.address!;
+    const span = memory.read(BigInt(start), end - start);
+    for (let i = first; i <= last; i++) {
+      const o = objects[i]!;
+      const size = programs[o.type]!.newSize;
+      if (o.inPlace) undo.recordWrite(BigInt(o.old), Uint8Array.from(heap!.read(BigInt(o.old), size)!));
+      span.set(graph.imagesOf(o.type).subarray(o.slot * size, (o.slot + 1) * size), o.address! - start);
+    }
+    memory.write(BigInt(start), span);
+    first = last + 1;
+  }
 }

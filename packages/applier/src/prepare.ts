@@ -5,6 +5,8 @@
 // earlier patches made of a function this one replaces: stack.ts), and loads the safety check's
 // CFI for every module and applied patch.
 import type { PatchObject } from '@katana/po';
+import { type Allocator, findAllocator } from './allocator.js';
+import { callsTarget } from './migrate-data.js';
 import type { ProcessMemory } from '@katana/ptrace';
 import { checkBase } from './base.js';
 import { readFileRegistry } from './persist/file-registry.js';
@@ -31,6 +33,8 @@ export interface PreparedPatch {
   /** Every site a trampoline goes to: the PO's own, then earlier patches' copies. */
   sites: TrampolineSite[];
   safety: SafetyCheck;
+  /** The target's malloc and free, when the patch calls code in the target (it follows pointers or has transformers). */
+  allocator: Allocator | undefined;
 }
 
 /** Phase 1 for `po` (id `id`, named `poName` in messages) on the process `model` describes. */
@@ -43,6 +47,19 @@ export function preparePatch(model: ProcessModel, memory: ProcessMemory, po: Pat
   const resolved = resolveSymbols(model, po, memory, applied, target);
   const ownSites = trampolineSites(po, target.bias);
   const stacked = stackedSites(ownSites, applied);
-  const safety = new SafetyCheck([...unsafeRanges(po, target.bias), ...stacked.unsafe], memory, model, patchCfiOf(applied, memory));
-  return { target, registry, inherited, applied, resolved, sites: [...ownSites, ...stacked.sites], safety };
+  // No thread may be inside the allocator when the stop window calls it: it would deadlock on its lock.
+  const allocator = callsTarget(po) ? findAllocator(model, memory, providedAllocator(po, resolved)) : undefined;
+  const allocatorRanges = (allocator?.ranges ?? []).map((r) => ({ ...r, why: 'calls' as const }));
+  const safety = new SafetyCheck([...unsafeRanges(po, target.bias), ...stacked.unsafe, ...allocatorRanges], memory, model, patchCfiOf(applied, memory));
+  return { target, registry, inherited, applied, resolved, sites: [...ownSites, ...stacked.sites], safety, allocator };
+}
+
+/** malloc and free as the PO names them (the emitter adds them, with their values for a static target). */
+function providedAllocator(po: PatchObject, resolved: readonly (ResolvedSymbol | undefined)[]): { name: string; address: bigint; size: number }[] {
+  const provided: { name: string; address: bigint; size: number }[] = [];
+  po.symbols.forEach((s, i) => {
+    const r = resolved[i];
+    if ((s.name === 'malloc' || s.name === 'free') && s.target?.value !== undefined && r?.kind === 'address') provided.push({ name: s.name, address: r.address, size: s.size });
+  });
+  return provided;
 }

@@ -21,8 +21,8 @@ export interface UnsafeRange {
   name: string;
   start: bigint;
   end: bigint;
-  /** How the message explains it. */
-  why: 'replaces' | 'marks unsafe';
+  /** How the message explains it: the patch replaces it, marks it unsafe, or calls it in the stop window (the allocator). */
+  why: 'replaces' | 'marks unsafe' | 'calls';
 }
 
 /** The functions the patch replaces plus those it lists as unsafe, at run-time addresses. */
@@ -47,7 +47,7 @@ export interface UnsafeThread {
   function: string;
   how: 'is in' | 'will return into' | 'unreliable stack';
   /** For 'is in' and 'will return into': whether the patch replaces the function or marks it unsafe. */
-  why: 'replaces' | 'marks unsafe' | undefined;
+  why: 'replaces' | 'marks unsafe' | 'calls' | undefined;
   /** Names of the frames that called `function`, innermost first ('??' where no symbol covers a pc). */
   callers: string[];
   /**

@@ -1,7 +1,9 @@
-// The undo log of one apply: the old bytes of every write into memory the process already had, and
-// every mapping we created. A target is never left half-patched: on any failure after the first
-// change, rollback() restores the bytes in reverse order (so overlapping writes unwind correctly) and
-// then unmaps the patch area. Writes into the fresh patch area are not logged; unmapping drops them.
+// The undo log of one apply: the old bytes of every write into memory the process already had,
+// every mapping we created, and what must be given back to the target's own allocator (the new
+// heap blocks of a data patch). A target is never left half-patched: on any failure after the first
+// change, rollback() runs the releases (newest first, while the scratch code they call is still
+// mapped), restores the bytes in reverse order (so overlapping writes unwind correctly) and then
+// unmaps the patch area. Writes into the fresh patch area are not logged; unmapping drops them.
 import type { ProcessMemory } from '@katana/ptrace';
 import { remoteMunmap } from './remote-syscall.js';
 import type { ThreadGroup } from './threads.js';
@@ -10,6 +12,7 @@ import type { ThreadGroup } from './threads.js';
 export class UndoLog {
   readonly #writes: { address: bigint; old: Uint8Array }[] = [];
   readonly #mappings: { start: bigint; size: number }[] = [];
+  readonly #releases: (() => void)[] = [];
 
   /** Remembers that `old` were the bytes at `address` before we overwrote them. */
   recordWrite(address: bigint, old: Uint8Array): void {
@@ -21,9 +24,14 @@ export class UndoLog {
     this.#mappings.push({ start, size });
   }
 
+  /** Remembers something to give back to the target (it runs code in a stopped thread). */
+  recordRelease(release: () => void): void {
+    this.#releases.push(release);
+  }
+
   /** True when nothing was changed yet. */
   get empty(): boolean {
-    return this.#writes.length === 0 && this.#mappings.length === 0;
+    return this.#writes.length === 0 && this.#mappings.length === 0 && this.#releases.length === 0;
   }
 
   /** Whether rollback() will need a stopped thread (to run munmap in the target). */
@@ -37,6 +45,13 @@ export class UndoLog {
    */
   rollback(memory: ProcessMemory, unmap: (start: bigint, size: number) => void): void {
     let first: unknown;
+    for (const release of [...this.#releases].reverse()) {
+      try {
+        release();
+      } catch (error) {
+        first ??= error;
+      }
+    }
     for (const w of [...this.#writes].reverse()) {
       try {
         memory.write(w.address, w.old);
@@ -51,6 +66,7 @@ export class UndoLog {
         first ??= error;
       }
     }
+    this.#releases.length = 0;
     this.#writes.length = 0;
     this.#mappings.length = 0;
     if (first !== undefined) throw first;

@@ -11,6 +11,9 @@
 # Every store file is written to a temporary name in its folder and renamed into place (mv), as
 # src/atomic.ts does, so concurrent calls under make -j never see a partial file.
 
+# katana's own headers (<katana/transform.h>), as KATANA_INCLUDE_DIR of src/wrapper/flags.ts.
+katana_include=${katana_bin%/*}/include
+
 katana_node() {
   exec "$katana_bin/$katana_implementation" "$@"
 }
@@ -135,7 +138,7 @@ for katana_arg do katana_record=$katana_record$katana_newline$katana_arg; done
 set -- -flive-patching=inline-clone "$@"
 [ -n "$katana_map2" ] && set -- "$katana_map2" "$@"
 [ -n "$katana_map1" ] && set -- "$katana_map1" "$@"
-"$katana_cc" -g -ffunction-sections -fdata-sections "$@" || exit
+"$katana_cc" -g -ffunction-sections -fdata-sections -idirafter "$katana_include" "$@" || exit
 
 # Not an ELF file: nothing to record (as src/wrapper/record.ts).
 case $(head -c 4 < "$katana_object" 2>/dev/null) in [![:print:]]ELF) ;; *) exit 0 ;; esac

@@ -275,10 +275,11 @@ export const DW_AT = {
   DW_AT_GNU_discriminator: 0x2136,
   DW_AT_GNU_locviews: 0x2137,
   DW_AT_GNU_entry_view: 0x2138,
-  // Katana patch objects (docs/po-format.md): a transformed variable's old storage, and the old
-  // byte size of a transformed struct type.
+  // Katana patch objects (docs/po-format.md): a transformed variable's old storage, the old byte
+  // size of a transformed struct type, and the transformer function the new source gives for it.
   DW_AT_KATANA_old_location: 0x3c01,
   DW_AT_KATANA_old_byte_size: 0x3c02,
+  DW_AT_KATANA_transformer: 0x3c03,
 } as const;
 export const {
   DW_AT_sibling, DW_AT_location, DW_AT_name, DW_AT_byte_size, DW_AT_bit_offset, DW_AT_bit_size,
@@ -289,6 +290,7 @@ export const {
   DW_AT_ranges, DW_AT_data_bit_offset, DW_AT_linkage_name, DW_AT_str_offsets_base, DW_AT_addr_base,
   DW_AT_rnglists_base, DW_AT_loclists_base, DW_AT_MIPS_fde, DW_AT_MIPS_linkage_name,
   DW_AT_GNU_ranges_base, DW_AT_GNU_addr_base, DW_AT_KATANA_old_location, DW_AT_KATANA_old_byte_size,
+  DW_AT_KATANA_transformer,
 } = DW_AT;
 /** 'DW_AT_name' or 'DW_AT_? (0x..)'. */
 export const atName = lookup(DW_AT, 'DW_AT');

@@ -35,15 +35,20 @@ export function findType(info: DwarfInfo, name: string): DwarfType | undefined {
   return declaration;
 }
 
-/** True when `function` (any of its instances) has a parameter or local whose type's C spelling is `type`, looking through typedefs, qualifiers and arrays. */
-export function hasLocalOfType(info: DwarfInfo, fn: string, type: string): boolean {
-  return findSubprograms(info, fn).some((s) => [...s.parameters, ...s.locals].some((l) => mentions(l.type, type)));
+/**
+ * True when `function` (any of its instances) has a parameter or local whose type's C spelling is
+ * `type`, looking through typedefs, qualifiers and arrays, and also through pointers when
+ * `throughPointers` (a `struct node *cursor` mentions struct node).
+ */
+export function hasLocalOfType(info: DwarfInfo, fn: string, type: string, throughPointers = false): boolean {
+  return findSubprograms(info, fn).some((s) => [...s.parameters, ...s.locals].some((l) => mentions(l.type, type, throughPointers)));
 }
 
-function mentions(t: DwarfType | undefined, name: string): boolean {
+function mentions(t: DwarfType | undefined, name: string, throughPointers: boolean): boolean {
   for (let depth = 0; t && depth < 64; depth++) {
     if (typeName(t) === name) return true;
     if (t.kind === 'typedef' || t.kind === 'const' || t.kind === 'volatile' || t.kind === 'restrict' || t.kind === 'atomic' || t.kind === 'array') t = t.type;
+    else if (throughPointers && t.kind === 'pointer') t = t.type;
     else return false;
   }
   return false;

@@ -23,7 +23,7 @@ import type { PoBuilder } from './create.js';
 import { FrameTable } from './eh-frame.js';
 import { EmitterError, UnsupportedChangeError } from './errors.js';
 import type { ObjectDiff } from './mark.js';
-import type { VariableMigration } from './migrate.js';
+import type { Migration, VariableMigration } from './migrate.js';
 import { isFunction, isInSection, type ObjectModel } from './objects.js';
 import { type Reference, resolveReference } from './reference.js';
 import type { DiffReport } from './report.js';
@@ -32,9 +32,12 @@ import type { TargetSymbols } from './targets.js';
 const TRAMPOLINE_SIZE = 5; // jmp rel32
 
 /** Fills `builder` with the marked functions of `diffs` and everything they reference. */
-export function include(diffs: ObjectDiff[], targets: TargetSymbols, builder: PoBuilder, report: DiffReport, migrations: VariableMigration[] = []): void {
-  new Inclusion(diffs, targets, builder, report, migrations).run();
+export function include(diffs: ObjectDiff[], targets: TargetSymbols, builder: PoBuilder, report: DiffReport, migration?: Migration): void {
+  new Inclusion(diffs, targets, builder, report, migration ?? { types: [], variables: [], changedTypes: new Map() }).run();
 }
+
+/** The allocator functions a PO that follows pointers names, so that the applier can allocate new blocks with them. */
+export const ALLOCATOR_FUNCTIONS = ['malloc', 'free'] as const;
 
 class Inclusion {
   /** NEW global definitions by name (the first in link order), so a reference from another object finds them. */
@@ -49,8 +52,12 @@ class Inclusion {
     private readonly targets: TargetSymbols,
     private readonly builder: PoBuilder,
     private readonly report: DiffReport,
-    private readonly migrations: VariableMigration[],
+    private readonly migration: Migration,
   ) {}
+
+  private get migrations(): VariableMigration[] {
+    return this.migration.variables;
+  }
 
   run(): void {
     for (const diff of this.diffs) {
@@ -62,9 +69,36 @@ class Inclusion {
     }
     for (const diff of this.diffs) for (const marked of diff.functions) this.placeFunction(diff, marked.symbol, marked.old, marked.cold);
     for (const diff of this.diffs) for (const old of diff.oldColdParts) this.unsafeColdPart(diff, old);
+    this.addTypes();
     for (const m of this.migrations) this.variable(m.diff, m.symbol);
     // Relocations are translated once every function has its PO symbol; copies they pull in queue more.
     for (let job = this.pending.shift(); job; job = this.pending.shift()) job();
+  }
+
+  /** The transformed types, in Migration order (follow rows index it), with their transformers' copies. */
+  private addTypes(): void {
+    for (const t of this.migration.types) {
+      const { transformer, ...type } = t;
+      let symbol: number | undefined;
+      if (transformer) {
+        symbol = this.copies.get(transformer.diff)?.get(transformer.symbol.index);
+        if (symbol === undefined) throw new EmitterError(`transformer ${transformer.symbol.name} of ${t.name} is not in the patch`);
+      }
+      this.builder.types.push({ ...type, members: type.members.map((m) => ({ ...m })), ...(symbol === undefined ? {} : { transformer: symbol }) });
+    }
+    const follows = this.migration.types.some((t) => t.rows.some((r) => r.rule.kind === 'follow') || t.transformer) || this.migrations.some((m) => m.pointer);
+    if (follows) for (const name of ALLOCATOR_FUNCTIONS) this.allocatorFunction(name);
+  }
+
+  /** The target's `name` (malloc, free), by value when the module links it, else a dynamic symbol. */
+  private allocatorFunction(name: string): void {
+    const found = this.targets.global(name);
+    if (found) {
+      this.targetSymbol(found, '');
+      return;
+    }
+    if (this.targets.isStatic) throw new UnsupportedChangeError(`the patch follows pointers into the heap, but ${name} is not linked into the static executable ${this.targets.name}`);
+    this.builder.symbol(`dynamic ${name}`, () => ({ name, type: 'func', bind: 'global', size: 0, target: {} }));
   }
 
   private placeFunction(diff: ObjectDiff, fn: ElfSymbol, old: ElfSymbol | undefined, cold: boolean): void {
@@ -204,19 +238,20 @@ class Inclusion {
     return this.targetSymbol(found, model.file);
   }
 
-  /** New storage for a variable whose type changed (its new initializer), and the transformation from the target's storage. */
+  /** New storage for a variable whose type changed (its new initializer), and the transformation from the target's storage; for a variable updated in place, its own storage. */
   private migrated(m: VariableMigration, found: ElfSymbol): number {
     const model = m.diff.newSide.model;
     const known = this.builder.lookup(`variable ${model.file} ${m.symbol.name}`);
     if (known !== undefined) return known;
-    const bss = m.symbol.shndx === SHN_COMMON || model.section(m.symbol.shndx).type === SHT_NOBITS;
-    const newSymbol = this.copyVariable(m.diff, m.symbol, bss ? 'bss' : 'data', false);
     const oldSymbol = this.targetSymbol(found, model.file);
-    let type = this.builder.types.findIndex((t) => t.file === m.type.file && t.name === m.type.name);
-    if (type < 0) type = this.builder.types.push({ ...m.type }) - 1;
-    this.builder.dataTransforms.push({
-      variable: m.name, file: model.file, type, oldSymbol, newSymbol, ...(m.elements === undefined ? {} : { elements: m.elements }), count: m.count,
-    });
+    const bss = m.symbol.shndx === SHN_COMMON || model.section(m.symbol.shndx).type === SHT_NOBITS;
+    const newSymbol = m.inPlace ? oldSymbol : this.copyVariable(m.diff, m.symbol, bss ? 'bss' : 'data', false);
+    if (!this.builder.dataTransforms.some((d) => d.oldSymbol === oldSymbol)) {
+      this.builder.dataTransforms.push({
+        variable: m.name, file: model.file, type: m.type, oldSymbol, newSymbol, ...(m.elements === undefined ? {} : { elements: m.elements }), count: m.count,
+        ...(m.inPlace ? { inPlace: true } : {}), ...(m.pointer ? { pointer: true } : {}),
+      });
+    }
     return newSymbol;
   }
 

@@ -56,7 +56,7 @@ export function diffBuilds(options: DiffOptions): { po: PatchObject; report: Dif
   if (!diffs.some((d) => d.functions.length > 0)) throw new NothingToPatchError();
   const targetName = basename(inputs.target.path ?? options.target ?? options.old);
   const builder = new PoBuilder();
-  include(diffs, new TargetSymbols(inputs.target, targetName, inputs.afterPatches), builder, report, migration.variables);
+  include(diffs, new TargetSymbols(inputs.target, targetName, inputs.afterPatches), builder, report, migration);
   report.warnings.push(...builder.warnings);
   return { po: builder.build(inputs.targetBuildId, targetName, options.basePatches ?? []), report };
 }

@@ -1,7 +1,8 @@
 // Adds to the patch every function that must not run against a variable's old layout once it
 // moves: each NEW function whose code refers to a migrated variable (globals by name from any
 // object, statics from their own object), and each function with a parameter or local of a
-// changed type (hasLocalOfType), changed bytes or not. They are then redirected like any changed
+// changed type or a pointer to one (hasLocalOfType), changed bytes or not: a thread inside one
+// may hold an old object in a register. They are then redirected like any changed
 // function, so they are also unsafe: no thread may be in them while the patch switches, and old
 // code that knew the old layout no longer runs afterwards.
 import { type ElfSymbol, STB_LOCAL } from '@katana/elf';
@@ -10,9 +11,13 @@ import type { ObjectDiff } from './mark.js';
 import type { Migration } from './migrate.js';
 import { resolveReference } from './reference.js';
 
-/** Appends the users of migrated variables and of changed types to each diff's functions. */
+/** Appends the users of migrated variables and of changed types, and the transformers, to each diff's functions. */
 export function markDataUsers(diffs: ObjectDiff[], migration: Migration): void {
   if (migration.variables.length === 0) return;
+  for (const t of migration.types) {
+    const fn = t.transformer;
+    if (fn && !fn.diff.functions.some((m) => m.symbol === fn.symbol)) fn.diff.functions.push({ symbol: fn.symbol, old: fn.diff.correlation.oldOf(fn.symbol), cold: false });
+  }
   const globals = new Set(migration.variables.filter((m) => m.symbol.bind !== STB_LOCAL).map((m) => m.symbol.name));
   for (const diff of diffs) {
     const model = diff.newSide.model;
@@ -25,7 +30,7 @@ export function markDataUsers(diffs: ObjectDiff[], migration: Migration): void {
         if (ref.kind !== 'symbol') return false;
         return ref.symbol.bind === STB_LOCAL ? statics.has(ref.symbol) : globals.has(ref.symbol.name);
       });
-    const hasChangedLocal = (fn: ElfSymbol): boolean => info !== undefined && [...changed].some((t) => hasLocalOfType(info, fn.name, t));
+    const hasChangedLocal = (fn: ElfSymbol): boolean => info !== undefined && [...changed].some((t) => hasLocalOfType(info, fn.name, t, true));
     for (const fn of model.functions) {
       if (diff.functions.some((m) => m.symbol === fn)) continue;
       if (uses(fn) || hasChangedLocal(fn)) diff.functions.push({ symbol: fn, old: diff.correlation.oldOf(fn), cold: false });

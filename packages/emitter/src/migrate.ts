@@ -1,10 +1,17 @@
 // Type discovery and data traversal (the paper's §3 "Data Patching", steps i and ii): per object
 // pair, the struct and union types whose layout changed between OLD and NEW (matched by name in the
 // compilation unit, compared with describeType), then every writable variable present in both
-// (global, file static, static local) whose type is or contains a changed struct. Such a variable
-// gets new storage in the patch and a transformation from its old layout (transform-rows.ts); a
-// variable that would need pointers followed (a pointer to a changed struct, a `void *` in a changed
-// struct), a changed union, or any other change katana cannot convert is refused with
+// (global, file static, static local) that leads to one:
+// - a variable whose type changed (a struct, an array of structs, a union with a transformer) gets
+//   new storage in the patch and a transformation from its old layout (transform-rows.ts);
+// - a variable whose type did not change but holds pointers to a changed type (`struct node *head`,
+//   an array of them, a struct of them) keeps its storage and is updated in place: the applier
+//   follows the pointers, transforms what they reach (heap blocks, other moved globals) and
+//   rewrites them.
+// Every type a followed pointer reaches gets a program too: a changed one moves its objects to new
+// blocks, one of the same layout is only updated in place. A transformer (KATANA_TRANSFORM,
+// transformers.ts) given for a changed type runs after its rows, and makes acceptable what the rows
+// alone refuse (a changed union, a `void *`). Anything else katana cannot convert is refused with
 // E_UNSUPPORTED_CHANGE naming the variable and the reason. Without DWARF, a size change is refused.
 // The DWARF variable of a symbol is the one whose DW_AT_location relocation names it (`stats`, or
 // `.bss.count.0` + 0).
@@ -14,9 +21,10 @@ import { demangleName, type TransformedMember, type TransformRow } from '@katana
 import { UnsupportedChangeError } from './errors.js';
 import type { ObjectDiff } from './mark.js';
 import type { ObjectModel } from './objects.js';
-import { pointerToChanged, strip, transformRows } from './transform-rows.js';
+import { findTransformers } from './transformers.js';
+import { Refusal, reachesChanged, strip, transformRows, type ChangedTypes } from './transform-rows.js';
 
-/** A variable to move to new storage, with the program for its (element) type. */
+/** A variable whose data the patch transforms, with the program for its (element) type. */
 export interface VariableMigration {
   diff: ObjectDiff;
   /** The NEW variable and its OLD counterpart. */
@@ -24,14 +32,19 @@ export interface VariableMigration {
   old: ElfSymbol;
   /** Its DWARF name (a static local's without gcc's `.0`). */
   name: string;
-  type: MigratedType;
+  /** Index into Migration.types of its (element) type, or for a pointer its pointee's. */
+  type: number;
   /** Element count of the NEW variable when it is an array. */
   elements?: number;
   /** Objects transformed: 1, or the smaller element count of an array. */
   count: number;
+  /** Keeps its storage: only the pointers it holds are updated. */
+  inPlace: boolean;
+  /** The variable (or each element) is a pointer to the type. */
+  pointer: boolean;
 }
 
-/** A changed struct type as the PO describes it. */
+/** A type as the PO describes it; `rows` follow rows index Migration.types. */
 export interface MigratedType {
   name: string;
   file: string;
@@ -39,18 +52,21 @@ export interface MigratedType {
   newSize: number;
   members: TransformedMember[];
   rows: TransformRow[];
+  /** The NEW function KATANA_TRANSFORM gives for it. */
+  transformer?: { diff: ObjectDiff; symbol: ElfSymbol };
 }
 
-/** What data patching needs of a diff: the variables to migrate and, per object, the changed type names. */
+/** What data patching needs of a diff. */
 export interface Migration {
+  types: MigratedType[];
   variables: VariableMigration[];
+  /** Per object, the names of its changed types. */
   changedTypes: Map<ObjectDiff, Set<string>>;
 }
 
-/** Finds the variables whose type changed and plans their transformation; throws UnsupportedChangeError for what cannot be moved. */
+/** Finds the variables whose data must change and plans their transformation; throws UnsupportedChangeError for what cannot be moved. */
 export function planMigration(diffs: ObjectDiff[], warnings: string[]): Migration {
-  const variables: VariableMigration[] = [];
-  const changedTypes = new Map<ObjectDiff, Set<string>>();
+  const migration: Migration = { types: [], variables: [], changedTypes: new Map() };
   for (const diff of diffs) {
     if (!diff.oldSide) continue;
     const model = diff.newSide.model;
@@ -58,8 +74,8 @@ export function planMigration(diffs: ObjectDiff[], warnings: string[]): Migratio
     const oldInfo = dwarfOf(oldModel, warnings);
     const newInfo = dwarfOf(model, warnings);
     const changed = oldInfo && newInfo ? changedTypeNames(oldInfo, newInfo) : new Set<string>();
-    changedTypes.set(diff, changed);
-    const types = new Map<string, MigratedType>();
+    migration.changedTypes.set(diff, changed);
+    const planner = new TypePlanner(diff, changed, migration.types, warnings);
     for (const v of model.variables) {
       const old = diff.correlation.oldOf(v);
       if (!old || model.isReadOnly(v)) continue;
@@ -69,60 +85,120 @@ export function planMigration(diffs: ObjectDiff[], warnings: string[]): Migratio
         if (old.size !== v.size) refuse(v, model, `changed type (${old.size} → ${v.size} bytes); without DWARF katana cannot transform it`);
         continue;
       }
-      if (describeType(oldVar.type) === describeType(newVar.type)) {
-        const pointee = pointerToChanged(newVar.type, changed);
-        // A `void *` outside a changed struct is left alone: nothing says it points at one.
-        if (pointee && pointee !== 'void *') refuse(v, model, `points to ${pointee}, whose layout changed; following pointers is not supported yet`);
+      if (!reachesChanged(newVar.type, changed)) {
+        if (describeType(oldVar.type) !== describeType(newVar.type)) refuse(v, model, `changed type (${typeName(oldVar.type)} → ${typeName(newVar.type)})`);
         continue;
       }
-      const plan = planVariable(oldVar.type, newVar.type, changed, warnings, (reason) => refuse(v, model, reason));
-      const key = plan.element.name;
-      let type = types.get(key);
-      if (!type) {
-        const result = transformRows(plan.oldElement, plan.element.type, { names: changed, warnings });
-        if ('refused' in result) refuse(v, model, result.refused);
-        type = {
-          name: key, file: model.file, oldSize: sizeOf(plan.oldElement)!, newSize: sizeOf(plan.element.type)!,
-          members: membersOf(plan.element.type), rows: result.rows,
-        };
-        types.set(key, type);
-      }
-      variables.push({ diff, symbol: v, old, name: newVar.name, type, ...(plan.elements === undefined ? {} : { elements: plan.elements }), count: plan.count });
+      const plan = planVariable(oldVar.type, newVar.type, planner, warnings, (reason) => refuse(v, model, reason));
+      migration.variables.push({ diff, symbol: v, old, name: newVar.name, ...plan });
+    }
+    for (const [name, fn] of planner.transformers) {
+      if (!migration.types.some((t) => t.transformer?.symbol === fn)) warnings.push(`transformer ${fn.name} in ${model.file} is for ${name}, which no transformed data has: it is not called`);
     }
   }
-  return { variables, changedTypes };
+  return migration;
 }
 
-/** Splits a variable's type into its struct element and array counts, or refuses. */
+/** The types of one object pair: each registered once, by name, with its program. */
+class TypePlanner implements ChangedTypes {
+  readonly transformers: Map<string, ElfSymbol>;
+  private readonly indices = new Map<string, number>();
+
+  constructor(
+    private readonly diff: ObjectDiff,
+    readonly names: ReadonlySet<string>,
+    private readonly types: MigratedType[],
+    readonly warnings: string[],
+  ) {
+    this.transformers = findTransformers(diff.newSide.model);
+  }
+
+  follow(oldPointee: DwarfType, newPointee: DwarfType, what: string): number {
+    if (newPointee.name === undefined) throw new Refusal(`${what} points to an anonymous ${newPointee.kind}, which cannot be matched by name`);
+    const result = this.typeFor(oldPointee, newPointee);
+    if (typeof result === 'string') throw new Refusal(`${what} points to ${typeName(newPointee)}: ${result}`);
+    return result;
+  }
+
+  /** The index of the type OLD `o` → NEW `n` (a struct or union), or why it cannot be transformed. */
+  typeFor(o: DwarfType, n: DwarfType): number | string {
+    const name = typeName(n);
+    const known = this.indices.get(name);
+    if (known !== undefined) return known;
+    const oldSize = sizeOf(o);
+    const newSize = sizeOf(n);
+    if (oldSize === undefined || newSize === undefined) return `${name} has no known size`;
+    const file = this.diff.newSide.model.file;
+    const fn = this.transformers.get(name);
+    const type: MigratedType = {
+      name, file, oldSize, newSize, members: [], rows: [], ...(fn && this.names.has(name) ? { transformer: { diff: this.diff, symbol: fn } } : {}),
+    };
+    // Registered before its rows: a `struct node *next` inside struct node follows to itself.
+    const index = this.types.push(type) - 1;
+    this.indices.set(name, index);
+    const result = transformRows(o, n, this);
+    if ('refused' in result) {
+      if (!type.transformer) return result.refused;
+      this.warnings.push(`${name} is converted by its transformer ${fn!.name} alone (${result.refused})`);
+      type.rows = [{ offset: 0, size: newSize, rule: { kind: 'keep' } }];
+    } else type.rows = result.rows;
+    type.members = membersOf(n, this.types, this.indices);
+    return index;
+  }
+}
+
+/** How one variable is transformed: its (element or pointee) type, counts, in place or moved. */
 function planVariable(
-  oldType: DwarfType, newType: DwarfType, changed: Set<string>, warnings: string[], refuse: (reason: string) => never,
-): { element: { name: string; type: DwarfType }; oldElement: DwarfType; elements: number | undefined; count: number } {
+  oldType: DwarfType, newType: DwarfType, planner: TypePlanner, warnings: string[], refuse: (reason: string) => never,
+): Omit<VariableMigration, 'diff' | 'symbol' | 'old' | 'name'> {
   const o = strip(oldType);
   const n = strip(newType);
+  const inPlace = describeType(oldType) === describeType(newType);
+  let oldElement = o;
+  let newElement = n;
+  let elements: number | undefined;
+  let count = 1;
   if (o?.kind === 'array' && n?.kind === 'array') {
-    if (o.dimensions.length !== 1 || n.dimensions.length !== 1) refuse('is a multi-dimensional array of a changed type, which is not supported yet');
+    if (o.dimensions.length !== 1 || n.dimensions.length !== 1) refuse('is a multi-dimensional array leading to a changed type, which is not supported yet');
     const oldCount = o.dimensions[0]!.count;
     const newCount = n.dimensions[0]!.count;
     if (oldCount === undefined || newCount === undefined) refuse('is an array of unknown size');
-    const element = strip(n.type);
-    const oldElement = strip(o.type);
-    if (element?.kind !== 'structure' || oldElement?.kind !== 'structure') refuse(`changed type (${typeName(oldType)} → ${typeName(newType)}); only structs and arrays of structs are transformed`);
     if (oldCount !== newCount) warnings.push(`array ${typeName(newType)} changes from ${oldCount} to ${newCount} elements: the first ${Math.min(oldCount, newCount)} are kept`);
-    return { element: { name: typeName(element), type: element }, oldElement, elements: newCount, count: Math.min(oldCount, newCount) };
+    oldElement = strip(o.type);
+    newElement = strip(n.type);
+    elements = newCount;
+    count = Math.min(oldCount, newCount);
   }
-  if (o?.kind === 'union' || n?.kind === 'union') refuse(`is a union whose members changed (${typeName(newType)}); katana cannot tell which member holds the value`);
-  if (o?.kind !== 'structure' || n?.kind !== 'structure') refuse(`changed type (${typeName(oldType)} → ${typeName(newType)}); only structs and arrays of structs are transformed`);
-  if (!changed.has(typeName(n))) refuse(`changed type (${typeName(oldType)} → ${typeName(newType)})`);
-  return { element: { name: typeName(n), type: n }, oldElement: o, elements: undefined, count: 1 };
+  const pointer = newElement?.kind === 'pointer';
+  if (newElement?.kind === 'pointer') {
+    if (!inPlace || oldElement?.kind !== 'pointer') refuse(`changed type (${typeName(oldType)} → ${typeName(newType)})`);
+    const oldPointee = strip(oldElement.type);
+    const newPointee = strip(newElement.type);
+    if (newPointee?.kind === 'pointer') refuse('is a pointer to a pointer leading to a changed struct, which katana does not follow');
+    if (!oldPointee || !newPointee || (newPointee.kind !== 'structure' && newPointee.kind !== 'union')) refuse(`points to ${typeName(newPointee)}, which katana cannot follow`);
+    oldElement = oldPointee;
+    newElement = newPointee;
+  }
+  if (!oldElement || !newElement || (newElement.kind !== 'structure' && newElement.kind !== 'union') || newElement.kind !== oldElement.kind) {
+    refuse(`changed type (${typeName(oldType)} → ${typeName(newType)}); only structs, unions with a transformer, arrays of them and pointers to them are transformed`);
+  }
+  if (newElement.kind === 'union' && !planner.transformers.has(typeName(newElement))) {
+    refuse(`is a union whose members changed (${typeName(newElement)}); katana cannot tell which member holds the value: give it a KATANA_TRANSFORM transformer`);
+  }
+  const type = planner.typeFor(oldElement, newElement);
+  if (typeof type === 'string') refuse(type);
+  return { type, ...(elements === undefined ? {} : { elements }), count, inPlace, pointer };
 }
 
-/** The new layout's members as the PO's DIE describes them. */
-function membersOf(type: DwarfType): TransformedMember[] {
-  if (type.kind !== 'structure') return [];
+/** The new layout's members as the PO's DIE describes them (pointers to a registered type point at it). */
+function membersOf(type: DwarfType, types: MigratedType[], indices: ReadonlyMap<string, number>): TransformedMember[] {
+  if (type.kind !== 'structure' && type.kind !== 'union') return [];
   return type.members.map((m) => {
     const t = strip(m.type);
     const base = t?.kind === 'base' ? { base: { name: t.name ?? '', encoding: t.encoding } } : {};
-    return { name: m.name ?? '', offset: m.offset ?? 0, size: sizeOf(m.type) ?? 0, ...base };
+    const pointee = t?.kind === 'pointer' ? strip(t.type) : undefined;
+    const pointsTo = pointee?.name !== undefined ? indices.get(typeName(pointee)) : undefined;
+    return { name: m.name ?? '', offset: m.offset ?? 0, size: sizeOf(m.type) ?? 0, ...base, ...(pointsTo === undefined || !types[pointsTo] ? {} : { pointsTo }) };
   });
 }
 

@@ -3,9 +3,12 @@
 // layout is copied byte for byte; integers (and enums) of different sizes are converted, sign- or
 // zero-extended per the OLD type's DW_ATE encoding and truncated (low bytes kept) when narrower; a
 // nested changed struct or array of them is flattened into the parent's rows; a member that did not
-// exist keeps the new initializer's bytes ('keep'), as does padding. What cannot be moved safely
-// yields a reason instead: a changed union, a pointer to a changed struct (its target would need
-// following), a `void *` inside a changed struct, a bit field, a float whose size changed.
+// exist keeps the new initializer's bytes ('keep'), as does padding. A pointer through which a
+// changed struct is reached (a `struct node *next`, directly or as the pointee's own pointers) is a
+// 'follow' row: the applier transforms what it points at and updates it; the pointee's type comes
+// from `follow`. What cannot be moved safely yields a reason instead: a changed union, a `void *`
+// inside a changed struct, a pointer to a pointer that reaches a changed struct, a bit field, a
+// float whose size changed.
 import { describeType, type DwarfType, sizeOf, typeName } from '@katana/dwarf';
 import { convertExpression, copyExpression, type TransformRow } from '@katana/po';
 
@@ -16,13 +19,17 @@ const INTEGER_ENCODINGS = new Set([0x02, 0x05, 0x06, 0x07, 0x08, 0x10]);
 /** The rows of one object, or why it cannot be transformed; `warnings` collects dropped members and narrowings. */
 export type RowsResult = { rows: TransformRow[] } | { refused: string };
 
-/** Context of one compilation: the names of the struct and union types whose layout changed. */
+/** Context of one compilation unit's data patching. */
 export interface ChangedTypes {
+  /** The struct and union types whose layout changed. */
   names: ReadonlySet<string>;
   warnings: string[];
+  /** The index of the transformed type for objects a followed pointer reaches (OLD and NEW pointee); throws Refusal when it cannot be transformed. */
+  follow(oldPointee: DwarfType, newPointee: DwarfType, what: string): number;
 }
 
-class Refusal extends Error {}
+/** Why a type cannot be transformed; transformRows turns it into `refused`. */
+export class Refusal extends Error {}
 
 /** Rows turning one OLD `oldType` object into one NEW `newType` object (both structs, after typedefs). */
 export function transformRows(oldType: DwarfType, newType: DwarfType, changed: ChangedTypes): RowsResult {
@@ -30,7 +37,7 @@ export function transformRows(oldType: DwarfType, newType: DwarfType, changed: C
   if (size === undefined) return { refused: `${typeName(newType)} has no known size` };
   const pieces: TransformRow[] = [];
   try {
-    move(strip(oldType), strip(newType), 0, 0, typeName(newType), pieces, changed);
+    move(strip(oldType), strip(newType), 0, 0, typeName(newType), pieces, changed, changed.names.has(typeName(strip(newType)!)));
   } catch (error) {
     if (error instanceof Refusal) return { refused: error.message };
     throw error;
@@ -38,24 +45,32 @@ export function transformRows(oldType: DwarfType, newType: DwarfType, changed: C
   return { rows: fillGaps(pieces, size) };
 }
 
-/** The pointee of a pointer inside `type` (not through other pointers) that is a changed struct or union, or 'void *'; undefined when none. */
-export function pointerToChanged(type: DwarfType | undefined, changed: ReadonlySet<string>, seen = new Set<DwarfType>()): string | undefined {
+/**
+ * Whether objects of `type` lead to a changed struct or union: it is one, contains one, or holds a
+ * pointer (at any depth) to a type that does. `void *` leads nowhere: nothing says what it holds.
+ */
+export function reachesChanged(type: DwarfType | undefined, changed: ReadonlySet<string>, seen = new Map<DwarfType, boolean>()): boolean {
   const t = strip(type);
-  if (!t || seen.has(t)) return undefined;
-  seen.add(t);
-  if (t.kind === 'pointer') {
-    const target = strip(t.type);
-    if (!target) return 'void *';
-    return (target.kind === 'structure' || target.kind === 'union') && changed.has(typeName(target)) ? typeName(target) : undefined;
-  }
-  if (t.kind === 'array') return pointerToChanged(t.type, changed, seen);
-  if (t.kind === 'structure' || t.kind === 'union' || t.kind === 'class') {
-    for (const m of t.members) {
-      const found = pointerToChanged(m.type, changed, seen);
-      if (found) return found;
-    }
-  }
-  return undefined;
+  if (!t) return false;
+  const known = seen.get(t);
+  if (known !== undefined) return known;
+  seen.set(t, false); // a cycle through pointers adds nothing new
+  let result = false;
+  if ((t.kind === 'structure' || t.kind === 'union' || t.kind === 'class') && t.name !== undefined && changed.has(typeName(t))) result = true;
+  else if (t.kind === 'pointer' || t.kind === 'array') result = reachesChanged(t.type, changed, seen);
+  else if (t.kind === 'structure' || t.kind === 'union' || t.kind === 'class') result = t.members.some((m) => reachesChanged(m.type, changed, seen));
+  seen.set(t, result);
+  return result;
+}
+
+/** Whether `type` is or contains (not through pointers) a `void *`. */
+export function containsVoidPointer(type: DwarfType | undefined): boolean {
+  const t = strip(type);
+  if (!t) return false;
+  if (t.kind === 'pointer') return strip(t.type) === undefined;
+  if (t.kind === 'array') return containsVoidPointer(t.type);
+  if (t.kind === 'structure' || t.kind === 'union' || t.kind === 'class') return t.members.some((m) => containsVoidPointer(m.type));
+  return false;
 }
 
 /** Looks through typedefs and qualifiers. */
@@ -68,14 +83,27 @@ export function strip(type: DwarfType | undefined): DwarfType | undefined {
   return t;
 }
 
-function move(o: DwarfType | undefined, n: DwarfType | undefined, from: number, to: number, what: string, out: TransformRow[], changed: ChangedTypes): void {
+// `inChanged`: the bytes belong to an object of a changed type (a `void *` there is refused: the
+// layout change may be the reason it points elsewhere now).
+function move(
+  o: DwarfType | undefined, n: DwarfType | undefined, from: number, to: number, what: string, out: TransformRow[], changed: ChangedTypes, inChanged: boolean,
+): void {
   if (!o || !n) throw new Refusal(`${what} is void`);
   const size = sizeOf(n) ?? 0;
-  if (describeType(o) === describeType(n)) {
-    const pointee = pointerToChanged(n, changed.names);
-    if (pointee === 'void *') throw new Refusal(`${what} is a void *, which may point at a changed struct`);
-    if (pointee) throw new Refusal(`${what} points to ${pointee}, whose layout changed (following pointers is not supported yet)`);
+  if (describeType(o) === describeType(n) && !reachesChanged(n, changed.names)) {
+    if (inChanged && containsVoidPointer(n)) throw new Refusal(`${what} is or holds a void *, which may point at a changed struct`);
     if (size > 0) out.push({ offset: to, size, rule: { kind: 'expression', expression: copyExpression(from) } });
+    return;
+  }
+  if (o.kind === 'pointer' && n.kind === 'pointer') {
+    const oldPointee = strip(o.type);
+    const newPointee = strip(n.type);
+    if (!oldPointee || !newPointee) throw new Refusal(`${what} changes between a void * and a typed pointer`);
+    if (newPointee.kind === 'pointer') throw new Refusal(`${what} is a pointer to a pointer leading to a changed struct, which katana does not follow`);
+    if (newPointee.kind !== 'structure' && newPointee.kind !== 'union' && newPointee.kind !== 'class') {
+      throw new Refusal(`${what} points to ${typeName(newPointee)}, which leads to a changed struct but is not a struct katana can follow`);
+    }
+    out.push({ offset: to, size: 8, rule: { kind: 'follow', expression: copyExpression(from), type: changed.follow(oldPointee, newPointee, what) } });
     return;
   }
   if (isInteger(o) && isInteger(n)) {
@@ -95,7 +123,9 @@ function move(o: DwarfType | undefined, n: DwarfType | undefined, from: number, 
     }
     for (const m of n.members) {
       const old = o.members.find((x) => x.name === m.name);
-      if (old) move(strip(old.type), strip(m.type), from + (old.offset ?? 0), to + (m.offset ?? 0), `member '${m.name}' of ${typeName(n)}`, out, changed);
+      const inner = strip(m.type);
+      const nested = inChanged || (inner !== undefined && changed.names.has(typeName(inner)));
+      if (old) move(strip(old.type), inner, from + (old.offset ?? 0), to + (m.offset ?? 0), `member '${m.name}' of ${typeName(n)}`, out, changed, nested);
     }
     for (const m of o.members) {
       if (!n.members.some((x) => x.name === m.name)) changed.warnings.push(`member '${m.name}' of ${typeName(o)} was removed: its values are dropped`);
@@ -112,11 +142,11 @@ function move(o: DwarfType | undefined, n: DwarfType | undefined, from: number, 
     if (oldCount === undefined || newCount === undefined || !oldStride || !newStride) throw new Refusal(`${what} is an array of unknown size`);
     if (oldCount !== newCount) changed.warnings.push(`${what} changes from ${oldCount} to ${newCount} elements: the first ${Math.min(oldCount, newCount)} are kept`);
     for (let i = 0; i < Math.min(oldCount, newCount); i++) {
-      move(strip(oldElement), strip(newElement), from + i * oldStride, to + i * newStride, `${what}[${i}]`, out, changed);
+      move(strip(oldElement), strip(newElement), from + i * oldStride, to + i * newStride, `${what}[${i}]`, out, changed, inChanged);
     }
     return;
   }
-  if (o.kind === 'union' || n.kind === 'union') throw new Refusal(`${what} is a union whose members changed; katana cannot tell which member holds the value`);
+  if (o.kind === 'union' || n.kind === 'union') throw new Refusal(`${what} is a union whose members changed or lead to a changed struct; katana cannot tell which member holds the value`);
   if (o.kind === 'pointer' || n.kind === 'pointer') throw new Refusal(`${what} changes its pointer type (${typeName(o)} → ${typeName(n)})`);
   throw new Refusal(`${what} changes from ${typeName(o)} to ${typeName(n)}, which katana cannot convert`);
 }

@@ -31,6 +31,12 @@ export function composePatchObjects(a: PatchObject, b: PatchObject, inputs: Comp
     throw new ComposeError(`${names.b} expects ${list(baseB)} applied, but ${names.a} leaves ${list(expected)}; it must be made with katana diff --after ${names.a}`);
   }
 
+  // Composing data transformations (B reading what A moved, in the same stop) is not done yet: refuse
+  // rather than drop them.
+  for (const [po, name] of [[a, names.a], [b, names.b]] as const) {
+    if ((po.dataTransforms?.length ?? 0) > 0) throw new ComposeError(`${name} transforms data (${po.dataTransforms!.map((d) => d.variable).join(', ')}); composing data patches is not supported yet: apply them one after the other`);
+  }
+
   // Where B's part of each section starts.
   const ehFrameA = withoutTerminator(a.ehFrame ?? new Uint8Array());
   if (ehFrameA.length % 4 !== 0) throw new ComposeError(`the .eh_frame of ${names.a} is not a whole number of 4-byte words`);

@@ -32,14 +32,25 @@ export function encodeDebugFrame(types: TransformedType[]): EncodedDebugFrame {
   });
   const fdeOffsets: number[] = [];
   const ciePointers: EncodedDebugFrame['ciePointers'] = [];
+  const unitIndex = unitIndices(types);
   for (const type of types) {
     fdeOffsets.push(b.length);
     record(b, () => {
       ciePointers.push({ at: b.length, cie });
-      b.u32(0).u64(0n).u64(BigInt(type.newSize)).u8s(encodeTransformProgram(type.rows));
+      b.u32(0).u64(0n).u64(BigInt(type.newSize)).u8s(encodeTransformProgram(type.rows, (t) => unitIndex[t]!));
     });
   }
   return { bytes: b.bytes(), fdeOffsets, ciePointers };
+}
+
+/** Each type's index among the types of its own file (compile unit), the numbering of follow registers. */
+export function unitIndices(types: readonly TransformedType[]): number[] {
+  const seen = new Map<string, number>();
+  return types.map((t) => {
+    const k = seen.get(t.file) ?? 0;
+    seen.set(t.file, k + 1);
+    return k;
+  });
 }
 
 /** Writes a length-prefixed record whose body `body` writes, padded with DW_CFA_nop to the address size. */

@@ -1,9 +1,11 @@
 // The PO's .debug_info and .debug_abbrev (the paper's Figure 4): one DWARF 5 compile unit per
 // source file, holding a DW_TAG_subprogram for each function of the patch (name, DW_AT_external for
-// globals, low/high pc in .text.new), and, for data patching, each transformed struct type (its new
-// layout: DW_TAG_member children with name, offset, size and base type; DW_AT_MIPS_fde = its FDE in
-// .debug_frame; DW_AT_KATANA_old_byte_size) and each transformed variable (DW_AT_type the struct or
-// an array of it, DW_AT_location its new storage, DW_AT_KATANA_old_location the target's). This is
+// globals, low/high pc in .text.new), and, for data patching, each transformed struct or union type
+// (its new layout: DW_TAG_member children with name, offset, size and base type, or a pointer type
+// when the member is a pointer the applier follows; DW_AT_MIPS_fde = its FDE in .debug_frame;
+// DW_AT_KATANA_old_byte_size; DW_AT_KATANA_transformer when the new source gives one) and each
+// transformed variable (DW_AT_type the type, a pointer to it, or an array of either; DW_AT_location
+// its new storage, DW_AT_KATANA_old_location the target's, the same for a variable updated in place). This is
 // where the source file of a global function lives (ELF ties a file only to local symbols). Low pcs,
 // locations and FDE offsets are filled in by relocations, as in any compiler's object.
 import {
@@ -15,6 +17,7 @@ import {
   DW_AT_high_pc,
   DW_AT_KATANA_old_byte_size,
   DW_AT_KATANA_old_location,
+  DW_AT_KATANA_transformer,
   DW_AT_language,
   DW_AT_location,
   DW_AT_low_pc,
@@ -40,9 +43,11 @@ import {
   DW_TAG_base_type,
   DW_TAG_compile_unit,
   DW_TAG_member,
+  DW_TAG_pointer_type,
   DW_TAG_structure_type,
   DW_TAG_subprogram,
   DW_TAG_subrange_type,
+  DW_TAG_union_type,
   DW_TAG_variable,
   DW_UT_compile,
 } from '@katana/dwarf';
@@ -70,6 +75,8 @@ export interface DescribedVariable {
   elements?: number;
   newSymbol: number;
   oldSymbol: number;
+  /** The variable (or each element) is a pointer to the type. */
+  pointer?: boolean;
 }
 
 /** The encoded sections plus where .debug_info needs relocations. */
@@ -82,7 +89,7 @@ export interface EncodedDebugInfo {
   abbrevOffsets: number[];
   /** Offsets of each DW_AT_MIPS_fde (R_X86_64_32 against .debug_frame, addend the FDE's offset). */
   fdes: { at: number; fdeOffset: number }[];
-  /** Offsets of each DW_OP_addr operand of a location (R_X86_64_64 against a PO symbol). */
+  /** Offsets of each address operand (R_X86_64_64 against a PO symbol): locations, transformers. */
   addresses: { at: number; symbol: number }[];
 }
 
@@ -97,6 +104,10 @@ const ABBREV_ARRAY = 8;
 const ABBREV_SUBRANGE = 9;
 const ABBREV_VARIABLE_GLOBAL = 10;
 const ABBREV_VARIABLE_LOCAL = 11;
+const ABBREV_UNION = 12;
+const ABBREV_STRUCT_TRANSFORMED_BY = 13;
+const ABBREV_UNION_TRANSFORMED_BY = 14;
+const ABBREV_POINTER = 15;
 
 /** Bytes of a location expression: DW_OP_addr and an 8-byte address. */
 const ADDR_EXPRESSION_SIZE = 9;
@@ -118,9 +129,14 @@ export function encodeDebugInfo(
   declare(ABBREV_GLOBAL, DW_TAG_subprogram, false, [[DW_AT_name, DW_FORM_string], [DW_AT_external, DW_FORM_flag_present], ...pcs]);
   declare(ABBREV_LOCAL, DW_TAG_subprogram, false, [[DW_AT_name, DW_FORM_string], ...pcs]);
   declare(ABBREV_BASE_TYPE, DW_TAG_base_type, false, [[DW_AT_name, DW_FORM_string], [DW_AT_byte_size, DW_FORM_udata], [DW_AT_encoding, DW_FORM_data1]]);
-  declare(ABBREV_STRUCT, DW_TAG_structure_type, true, [
+  const composite: [number, number][] = [
     [DW_AT_name, DW_FORM_string], [DW_AT_byte_size, DW_FORM_udata], [DW_AT_MIPS_fde, DW_FORM_sec_offset], [DW_AT_KATANA_old_byte_size, DW_FORM_udata],
-  ]);
+  ];
+  declare(ABBREV_STRUCT, DW_TAG_structure_type, true, composite);
+  declare(ABBREV_UNION, DW_TAG_union_type, true, composite);
+  declare(ABBREV_STRUCT_TRANSFORMED_BY, DW_TAG_structure_type, true, [...composite, [DW_AT_KATANA_transformer, DW_FORM_addr]]);
+  declare(ABBREV_UNION_TRANSFORMED_BY, DW_TAG_union_type, true, [...composite, [DW_AT_KATANA_transformer, DW_FORM_addr]]);
+  declare(ABBREV_POINTER, DW_TAG_pointer_type, false, [[DW_AT_byte_size, DW_FORM_data1], [DW_AT_type, DW_FORM_ref4]]);
   const member: [number, number][] = [[DW_AT_name, DW_FORM_string], [DW_AT_data_member_location, DW_FORM_udata], [DW_AT_byte_size, DW_FORM_udata]];
   declare(ABBREV_MEMBER_TYPED, DW_TAG_member, false, [...member, [DW_AT_type, DW_FORM_ref4]]);
   declare(ABBREV_MEMBER, DW_TAG_member, false, member);
@@ -151,6 +167,8 @@ export function encodeDebugInfo(
     // Types before the variables that refer to them; DW_FORM_ref4 offsets count from the unit's start.
     const baseTypes = new Map<string, number>();
     const typeDies = new Map<number, number>();
+    // Members that point at a transformed type refer to a pointer DIE written after every type.
+    const pointerRefs: { at: number; type: number }[] = [];
     data.types.forEach((type, index) => {
       if (type.file !== file) return;
       for (const m of type.members) {
@@ -161,17 +179,42 @@ export function encodeDebugInfo(
         info.uleb(ABBREV_BASE_TYPE).cstring(m.base.name).uleb(m.size).u8(m.base.encoding);
       }
       typeDies.set(index, info.length - start);
-      info.uleb(ABBREV_STRUCT).cstring(type.name.replace(/^struct /, '')).uleb(type.newSize);
+      const union = type.name.startsWith('union ');
+      const transformer = type.transformer !== undefined;
+      const code = union ? (transformer ? ABBREV_UNION_TRANSFORMED_BY : ABBREV_UNION) : transformer ? ABBREV_STRUCT_TRANSFORMED_BY : ABBREV_STRUCT;
+      info.uleb(code).cstring(type.name.replace(/^(struct|union) /, '')).uleb(type.newSize);
       fdes.push({ at: info.length, fdeOffset: data.fdeOffsets[index]! });
       info.u32(0).uleb(type.oldSize);
+      if (type.transformer !== undefined) {
+        addresses.push({ at: info.length, symbol: type.transformer });
+        info.u64(0n);
+      }
       for (const m of type.members) {
-        info.uleb(m.base ? ABBREV_MEMBER_TYPED : ABBREV_MEMBER).cstring(m.name).uleb(m.offset).uleb(m.size);
+        const typed = m.base !== undefined || m.pointsTo !== undefined;
+        info.uleb(typed ? ABBREV_MEMBER_TYPED : ABBREV_MEMBER).cstring(m.name).uleb(m.offset).uleb(m.size);
         if (m.base) info.u32(baseTypes.get(`${m.base.name}/${m.size}/${m.base.encoding}`)!);
+        else if (m.pointsTo !== undefined) {
+          pointerRefs.push({ at: info.length, type: m.pointsTo });
+          info.u32(0);
+        }
       }
       info.u8(0);
     });
+    const pointerDies = new Map<number, number>();
+    const pointerTo = (type: number, what: string): number => {
+      let die = pointerDies.get(type);
+      if (die !== undefined) return die;
+      const target = typeDies.get(type);
+      if (target === undefined) throw new RangeError(`${what} points to type ${type}, which is not described in ${file}`);
+      die = info.length - start;
+      info.uleb(ABBREV_POINTER).u8(8).u32(target);
+      pointerDies.set(type, die);
+      return die;
+    };
+    for (const r of pointerRefs) info.setU32(r.at, pointerTo(r.type, `a member of a type of ${file}`));
+    for (const v of data.variables.filter((w) => w.file === file && w.pointer)) pointerTo(v.type, `variable ${v.name}`);
     for (const v of data.variables.filter((w) => w.file === file)) {
-      const typeDie = typeDies.get(v.type);
+      const typeDie = v.pointer ? pointerDies.get(v.type) : typeDies.get(v.type);
       if (typeDie === undefined) throw new RangeError(`variable ${v.name} of ${file} names type ${v.type}, which is not described in that file`);
       let ref = typeDie;
       if (v.elements !== undefined) {

@@ -98,6 +98,7 @@ function sourceOf(row: TransformRow | undefined): string {
   // Both kinds start with DW_OP_plus_uconst <offset in the old object> (transform-program.ts).
   const from = e[0] === DW_OP_plus_uconst ? new Cursor('expression', e, 1).ulebNumber() : undefined;
   const where = from === undefined ? 'an expression' : `old +${from}`;
+  if (row.rule.kind === 'follow') return `${where}, pointer followed`;
   return row.rule.kind === 'expression' ? where : `${where} converted`;
 }
 

@@ -62,7 +62,7 @@ export interface PatchObject {
  * FDE program that fills one new object from one old one.
  */
 export interface TransformedType {
-  /** C spelling: 'struct stats' (or a typedef name). */
+  /** C spelling: 'struct stats' or 'union value'. */
   name: string;
   /** The source file (compile unit) the type is described in. */
   file: string;
@@ -72,6 +72,12 @@ export interface TransformedType {
   members: TransformedMember[];
   /** The transformation: rows covering [0, newSize) of the new object, in offset order. */
   rows: TransformRow[];
+  /**
+   * Index into PatchObject.symbols of the transformer the new source provides for the type
+   * (KATANA_TRANSFORM, docs/data-patching.md): the applier calls it in the target on (new, old) for
+   * each object, after the rows.
+   */
+  transformer?: number;
 }
 
 /** A member of a transformed type in its new layout. */
@@ -81,6 +87,8 @@ export interface TransformedMember {
   size: number;
   /** Set when the member is of a base type: its DWARF name and DW_ATE_* encoding. */
   base?: { name: string; encoding: number };
+  /** Set when the member is a pointer the applier follows: index into PatchObject.types of its pointee. */
+  pointsTo?: number;
 }
 
 /**
@@ -88,12 +96,17 @@ export interface TransformedMember {
  * they come from. 'keep': they keep what the new object holds (the new initializer, DW_CFA_same_value);
  * 'expression': they are copied from the old object at the address the DWARF expression computes from
  * CURR_TARG_OLD (DW_CFA_expression); 'val-expression': they are the low `size` bytes of the value the
- * expression computes (DW_CFA_val_expression: integer conversion). docs/po-format.md has the encoding.
+ * expression computes (DW_CFA_val_expression: integer conversion); 'follow': an 8-byte pointer copied like
+ * 'expression', then followed: the object it points at (of PatchObject.types[type]) is transformed
+ * too and the pointer updated to its new copy. docs/po-format.md has the encoding.
  */
 export interface TransformRow {
   offset: number;
   size: number;
-  rule: { kind: 'keep' } | { kind: 'expression' | 'val-expression'; expression: Uint8Array };
+  rule:
+    | { kind: 'keep' }
+    | { kind: 'expression' | 'val-expression'; expression: Uint8Array }
+    | { kind: 'follow'; expression: Uint8Array; type: number };
 }
 
 /** A variable of the target whose type changed: its old storage is transformed into new storage in the patch. */
@@ -112,6 +125,13 @@ export interface DataTransform {
   elements?: number;
   /** Objects transformed: 1, or for an array the smaller of the old and the new element count. */
   count: number;
+  /**
+   * Set when the variable keeps its storage (oldSymbol === newSymbol): its layout did not change but
+   * it holds pointers to a transformed type, which are followed and updated where they are.
+   */
+  inPlace?: true;
+  /** Set when the variable (or each element) is a pointer to PatchObject.types[type], followed and updated in place. */
+  pointer?: true;
 }
 
 /** A symbol of the PO: either defined in one of its sections, or a reference into the target. */

@@ -1,13 +1,14 @@
-// Reads the data-patching part of a PO back into the model: every DW_TAG_structure_type with a
-// DW_AT_MIPS_fde becomes a TransformedType (its FDE's instructions decoded into rows), every
-// DW_TAG_variable with a DW_AT_KATANA_old_location a DataTransform whose old and new storage are
-// the symbols the relocations of its two DW_OP_addr operands name.
+// Reads the data-patching part of a PO back into the model: every DW_TAG_structure_type or
+// DW_TAG_union_type with a DW_AT_MIPS_fde becomes a TransformedType (its FDE's instructions decoded
+// into rows; a follow row's register numbers a type of the same unit), every DW_TAG_variable with a
+// DW_AT_KATANA_old_location a DataTransform whose old and new storage are the symbols the
+// relocations of its two DW_OP_addr operands name (the same symbol: updated in place).
 import { type ElfFile } from '@katana/elf';
 import {
-  attr, DW_AT_byte_size, DW_AT_KATANA_old_byte_size, DW_TAG_member, DW_AT_KATANA_old_location, DW_AT_location, FrameSection, sizeOf,
+  attr, DW_AT_byte_size, DW_AT_KATANA_old_byte_size, DW_AT_KATANA_transformer, DW_TAG_member, DW_AT_KATANA_old_location, DW_AT_location, FrameSection, sizeOf,
   type DwarfInfo, type DwarfType,
 } from '@katana/dwarf';
-import type { DataTransform, PoSymbol, TransformedMember, TransformedType } from './model.js';
+import type { DataTransform, PoSymbol, TransformedType } from './model.js';
 import { decodeTransformProgram } from './transform-program.js';
 
 /** Rebuilds `types` and `dataTransforms`; `symbolAt` maps an ELF symbol index to the model's, `fail` reports a PoFormatError. */
@@ -26,26 +27,51 @@ export function readDataTransforms(
 
   const types: TransformedType[] = [];
   const typeIndex = new Map<DwarfType, number>();
+  const dwarfTypes: (DwarfType & { kind: 'structure' | 'union' | 'class' })[] = [];
+  const unitTypes: number[][] = [];
   for (const unit of info.units) {
+    const own: number[] = [];
+    unitTypes.push(own);
     for (const type of unit.types) {
-      if (type.kind !== 'structure' || type.fde === undefined) continue;
-      const die = info.dieAt(type.offset)!;
-      const name = `struct ${type.name ?? '<anonymous>'}`;
-      const newSize = type.byteSize ?? fail(`transformed type ${name} has no byte size`);
-      const oldSize = constant(die, DW_AT_KATANA_old_byte_size) ?? fail(`transformed type ${name} has no old byte size`);
-      const fde = frame?.fdes.find((f) => f.offset === type.fde) ?? fail(`DW_AT_MIPS_fde of ${name} names no FDE of .debug_frame`);
-      if (fde.end - fde.start !== BigInt(newSize)) fail(`the FDE of ${name} covers ${fde.end - fde.start} bytes, not its ${newSize}`);
-      const rows = decodeTransformProgram(frame!.bytes.subarray(fde.instructionsStart, fde.instructionsEnd), newSize);
-      if (typeof rows === 'string') fail(`the transformation of ${name}: ${rows}`);
-      const members: TransformedMember[] = type.members.map((m, i) => {
-        const memberDie = die.children.filter((c) => c.tag === DW_TAG_member)[i]!;
-        const base = m.type?.kind === 'base' ? { name: m.type.name ?? '', encoding: m.type.encoding } : undefined;
-        return { name: m.name ?? '', offset: m.offset ?? 0, size: constant(memberDie, DW_AT_byte_size) ?? sizeOf(m.type) ?? 0, ...(base ? { base } : {}) };
-      });
+      if ((type.kind !== 'structure' && type.kind !== 'union') || type.fde === undefined) continue;
       typeIndex.set(type, types.length);
-      types.push({ name, file: unit.name ?? '', oldSize, newSize, members, rows: rows as TransformedType['rows'] });
+      dwarfTypes.push(type);
+      own.push(types.length);
+      types.push({ name: `${type.kind === 'union' ? 'union' : 'struct'} ${type.name ?? '<anonymous>'}`, file: unit.name ?? '', oldSize: 0, newSize: 0, members: [], rows: [] });
     }
   }
+  info.units.forEach((unit, u) => {
+    for (const index of unitTypes[u]!) {
+      const type = dwarfTypes[index]!;
+      const t = types[index]!;
+      const die = info.dieAt(type.offset)!;
+      t.newSize = type.byteSize ?? fail(`transformed type ${t.name} has no byte size`);
+      t.oldSize = constant(die, DW_AT_KATANA_old_byte_size) ?? fail(`transformed type ${t.name} has no old byte size`);
+      const fde = frame?.fdes.find((f) => f.offset === type.fde) ?? fail(`DW_AT_MIPS_fde of ${t.name} names no FDE of .debug_frame`);
+      if (fde.end - fde.start !== BigInt(t.newSize)) fail(`the FDE of ${t.name} covers ${fde.end - fde.start} bytes, not its ${t.newSize}`);
+      const rows = decodeTransformProgram(frame!.bytes.subarray(fde.instructionsStart, fde.instructionsEnd), t.newSize);
+      if (typeof rows === 'string') fail(`the transformation of ${t.name}: ${rows}`);
+      t.rows = rows.map((r) => {
+        if (r.rule.kind !== 'follow') return r;
+        const target = unitTypes[u]![r.rule.type] ?? fail(`the transformation of ${t.name} follows a pointer to type ${r.rule.type} of ${unit.name}, which has ${unitTypes[u]!.length}`);
+        return { ...r, rule: { ...r.rule, type: target } };
+      });
+      const memberDies = die.children.filter((c) => c.tag === DW_TAG_member);
+      t.members = type.members.map((m, i) => {
+        const base = m.type?.kind === 'base' ? { base: { name: m.type.name ?? '', encoding: m.type.encoding } } : {};
+        const pointee = m.type?.kind === 'pointer' && m.type.type ? typeIndex.get(m.type.type) : undefined;
+        return {
+          name: m.name ?? '', offset: m.offset ?? 0, size: constant(memberDies[i]!, DW_AT_byte_size) ?? sizeOf(m.type) ?? 0,
+          ...base, ...(pointee === undefined ? {} : { pointsTo: pointee }),
+        };
+      });
+      const transformer = attr(die, DW_AT_KATANA_transformer);
+      if (transformer) {
+        const elfIndex = relocated.get(transformer.offset) ?? fail(`the transformer of ${t.name} has no relocation`);
+        t.transformer = symbolAt(elfIndex, `the transformer of ${t.name}`);
+      }
+    }
+  });
 
   const dataTransforms: DataTransform[] = [];
   for (const v of info.variables) {
@@ -60,14 +86,23 @@ export function readDataTransforms(
     const newSymbol = symbolOf(attr(die, DW_AT_location) ?? fail(`transformed variable ${v.name} has no DW_AT_location`), 'location');
     const oldSymbol = symbolOf(old, 'old location');
     const element = v.type?.kind === 'array' ? v.type.type : v.type;
-    const type = (element && typeIndex.get(element)) ?? fail(`transformed variable ${v.name} is not of a transformed type`);
+    const pointer = element?.kind === 'pointer';
+    const pointee = pointer ? element.type : element;
+    const type = (pointee && typeIndex.get(pointee)) ?? fail(`transformed variable ${v.name} is not of a transformed type or a pointer to one`);
     const elements = v.type?.kind === 'array' ? v.type.dimensions[0]?.count ?? fail(`array ${v.name} has no element count`) : undefined;
     const oldSize = symbols[oldSymbol]!.size;
     const t = types[type]!;
-    const count = elements === undefined ? 1 : Math.min(elements, Math.floor(oldSize / t.oldSize));
-    if (symbols[newSymbol]!.defined === undefined) fail(`the new storage of ${v.name} is not in the patch`);
+    const inPlace = newSymbol === oldSymbol;
+    const objectSize = pointer ? 8 : t.oldSize;
+    const count = elements === undefined ? 1 : Math.min(elements, Math.floor(oldSize / objectSize));
+    if (!inPlace && symbols[newSymbol]!.defined === undefined) fail(`the new storage of ${v.name} is not in the patch`);
     if (symbols[oldSymbol]!.target === undefined) fail(`the old storage of ${v.name} is not in the target`);
-    dataTransforms.push({ variable: v.name, file: v.unit.name ?? '', type, oldSymbol, newSymbol, ...(elements === undefined ? {} : { elements }), count });
+    if (pointer && !inPlace) fail(`pointer variable ${v.name} must be updated in place`);
+    if (inPlace && !pointer && t.oldSize !== t.newSize) fail(`variable ${v.name} is updated in place but its type ${t.name} changes size`);
+    dataTransforms.push({
+      variable: v.name, file: v.unit.name ?? '', type, oldSymbol, newSymbol, ...(elements === undefined ? {} : { elements }), count,
+      ...(inPlace ? { inPlace: true } : {}), ...(pointer ? { pointer: true } : {}),
+    });
   }
   return { types, dataTransforms };
 }

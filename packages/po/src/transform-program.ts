@@ -7,6 +7,9 @@
 //   DW_CFA_same_value r0                  keep the new object's bytes (the new initializer)
 //   DW_CFA_expression r0 [plus_uconst N]  copy the row's bytes from CURR_TARG_OLD + N
 //   DW_CFA_val_expression r0 [...]        store the low bytes of a computed value (integer conversion)
+//   DW_CFA_expression rK [plus_uconst N]  (K ≥ 1) copy the 8-byte pointer at CURR_TARG_OLD + N, and
+//                                         follow it: what it points at is an object of the (K−1)-th
+//                                         transformed type of the same compile unit, transformed too
 // Rows advance with DW_CFA_advance_loc* (code alignment 1). Only these instructions are valid.
 import {
   DW_CFA_advance_loc, DW_CFA_advance_loc1, DW_CFA_advance_loc2, DW_CFA_advance_loc4, DW_CFA_expression, DW_CFA_nop,
@@ -18,6 +21,12 @@ import type { TransformRow } from './model.js';
 
 /** The DWARF register whose rule each row gives: the row's bytes of CURR_TARG_NEW. */
 export const TRANSFORM_REGISTER = 0;
+/**
+ * Register FOLLOW_REGISTER_BASE + k: a pointer to follow, to the k-th transformed type of the unit.
+ * dwarfdump rejects registers above 188, which bounds k.
+ */
+export const FOLLOW_REGISTER_BASE = 1;
+export const MAX_FOLLOW_REGISTER = 188;
 
 /** The expression of a plain copy: the address CURR_TARG_OLD + `from`. */
 export function copyExpression(from: number): Uint8Array {
@@ -38,15 +47,22 @@ export function convertExpression(from: number, size: number, signed: boolean): 
   return b.bytes();
 }
 
-/** Encodes rows (contiguous from 0, in offset order) as FDE instructions. */
-export function encodeTransformProgram(rows: TransformRow[]): Uint8Array {
+/**
+ * Encodes rows (contiguous from 0, in offset order) as FDE instructions; `unitIndexOf` maps a
+ * follow row's type (an index into PatchObject.types) to its index among its unit's types.
+ */
+export function encodeTransformProgram(rows: TransformRow[], unitIndexOf: (type: number) => number = (t) => t): Uint8Array {
   const b = new Bytes();
   let at = 0;
   for (const row of rows) {
     if (row.offset !== at) throw new RangeError(`transformation rows must be contiguous: a row starts at ${row.offset}, expected ${at}`);
     if (row.size <= 0) throw new RangeError(`a transformation row at ${row.offset} is empty`);
     if (row.rule.kind === 'keep') b.u8(DW_CFA_same_value).uleb(TRANSFORM_REGISTER);
-    else {
+    else if (row.rule.kind === 'follow') {
+      const register = FOLLOW_REGISTER_BASE + unitIndexOf(row.rule.type);
+      if (register > MAX_FOLLOW_REGISTER) throw new RangeError(`a transformation follows pointers to type ${row.rule.type}, past the ${MAX_FOLLOW_REGISTER - FOLLOW_REGISTER_BASE} types a unit may have`);
+      b.u8(DW_CFA_expression).uleb(register).uleb(row.rule.expression.length).u8s(row.rule.expression);
+    } else {
       b.u8(row.rule.kind === 'expression' ? DW_CFA_expression : DW_CFA_val_expression).uleb(TRANSFORM_REGISTER);
       b.uleb(row.rule.expression.length).u8s(row.rule.expression);
     }
@@ -66,7 +82,8 @@ function advance(b: Bytes, delta: number): void {
 
 /**
  * Decodes FDE instructions back into rows covering [0, size); returns a reason string instead when
- * they are not a valid transformation program.
+ * they are not a valid transformation program. A follow row's `type` is its index among the unit's
+ * transformed types (the caller maps it to PatchObject.types).
  */
 export function decodeTransformProgram(instructions: Uint8Array, size: number): TransformRow[] | string {
   const c = new Cursor('.debug_frame', instructions);
@@ -94,12 +111,14 @@ export function decodeTransformProgram(instructions: Uint8Array, size: number): 
     if (pending) return `two rules for the row at offset ${loc}`;
     if (op !== DW_CFA_same_value && op !== DW_CFA_expression && op !== DW_CFA_val_expression) return `instruction 0x${op.toString(16)} is not part of a transformation`;
     const register = c.ulebNumber();
-    if (register !== TRANSFORM_REGISTER) return `a rule names register ${register}, not ${TRANSFORM_REGISTER}`;
+    const follows = register >= FOLLOW_REGISTER_BASE && register <= MAX_FOLLOW_REGISTER && op === DW_CFA_expression;
+    if (register !== TRANSFORM_REGISTER && !follows) return `a rule names register ${register}, which is not part of a transformation`;
     if (op === DW_CFA_same_value) pending = { kind: 'keep' };
     else {
       const length = c.ulebNumber();
       const expression = Uint8Array.from(c.bytesOf(length));
-      pending = { kind: op === DW_CFA_expression ? 'expression' : 'val-expression', expression };
+      if (follows) pending = { kind: 'follow', expression, type: register - FOLLOW_REGISTER_BASE };
+      else pending = { kind: op === DW_CFA_expression ? 'expression' : 'val-expression', expression };
     }
     if (c.error) break;
   }
@@ -108,5 +127,7 @@ export function decodeTransformProgram(instructions: Uint8Array, size: number): 
   const rows: TransformRow[] = starts.map((s, i) => ({ offset: s.offset, size: (starts[i + 1]?.offset ?? size) - s.offset, rule: s.rule }));
   if (rows.length === 0 || rows[0]!.offset !== 0) return 'the first row does not start at offset 0';
   if (rows.some((r) => r.size <= 0)) return `a row lies past the end of the ${size}-byte object`;
+  const pointer = rows.find((r) => r.rule.kind === 'follow' && r.size !== 8);
+  if (pointer) return `the pointer followed at offset ${pointer.offset} is ${pointer.size} bytes, not 8`;
   return rows;
 }

@@ -194,6 +194,7 @@ function addDebugInfo(writer: RelocatableWriter, po: PatchObject, textIndex: num
         ...(d.elements === undefined ? {} : { elements: d.elements }),
         newSymbol: d.newSymbol,
         oldSymbol: d.oldSymbol,
+        ...(d.pointer ? { pointer: true } : {}),
       })),
     },
   );

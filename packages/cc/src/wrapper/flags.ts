@@ -2,6 +2,7 @@
 //   -g                          DWARF: the emitter needs types, variables and CFI of every function
 //   -ffunction-sections         one section per function, so that the diff works per function
 //   -fdata-sections             one section per variable, so that new code can be bound to old storage
+//   -idirafter <katana>/include <katana/transform.h>, for KATANA_TRANSFORM (searched after the user's)
 //   -ffile-prefix-map=<root>=.  no absolute checkout path in the object: two checkouts of one
 //                               revision in different folders give byte-identical objects
 //   -flive-patching=inline-clone  forbid the interprocedural optimizations whose effect on callers
@@ -12,6 +13,7 @@
 //   -Wl,--build-id              (links only) the key of the link record and how `katana apply`
 //                               recognises the running binary
 // They go before the user's arguments so that an explicit user choice (-g3, -Wl,--build-id=sha1) wins.
+import { fileURLToPath } from 'node:url';
 import { realpathSync } from 'node:fs';
 import { findProjectRoot } from '../root.js';
 
@@ -40,9 +42,12 @@ function conflictsWithLivePatching(arg: string): boolean {
     arg.startsWith('-fipa-');
 }
 
+/** katana's own headers (<katana/transform.h>), searched after every other include directory. */
+export const KATANA_INCLUDE_DIR = fileURLToPath(new URL('../../../include', import.meta.url));
+
 /** Flags katana-cc adds to every compile, given the user's (expanded) arguments. */
 export function compileFlags(args: readonly string[], roots: readonly string[]): string[] {
-  const flags = ['-g', '-ffunction-sections', '-fdata-sections'];
+  const flags = ['-g', '-ffunction-sections', '-fdata-sections', '-idirafter', KATANA_INCLUDE_DIR];
   // A root of / (no .git above a folder at /) would rewrite every system header path: skip it.
   for (const root of roots) if (root !== '/') flags.push(`-ffile-prefix-map=${root}=.`);
   if (!args.some(conflictsWithLivePatching)) flags.push('-flive-patching=inline-clone');
