@@ -38,6 +38,8 @@ export interface CaseSpec {
   /** Set for cases where apply must refuse: its exit code and a pattern of its message. */
   applyExit?: number;
   applyError?: string;
+  /** A regex the output of a successful `katana apply` must match (what moved, for data patches). */
+  applyOutput?: string;
 }
 
 // The files that describe a case rather than make up its program.

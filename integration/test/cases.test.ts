@@ -78,6 +78,7 @@ async function runCase(spec: CaseSpec): Promise<void> {
       return;
     }
     assert.is(apply.exitCode, 0, `katana apply failed: ${apply.stderr}`);
+    if (spec.applyOutput) assert.match(apply.stdout, new RegExp(spec.applyOutput), 'katana apply output');
     const after = new RegExp(spec.after!);
     const firstAfter = await target.waitForLine(after);
     // Every line from the first patched one on is patched output: the switch is atomic.

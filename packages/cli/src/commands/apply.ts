@@ -10,8 +10,9 @@ import { parseCommandArgs, parsePid, parseSeconds } from '../args.js';
 import { toJson } from '../json.js';
 import { readInputFile } from '../read-input.js';
 import { UsageError } from '../usage-error.js';
+import type { DataReport } from '@katana/applier';
 
-export const applyUsage = 'katana apply (--pid PID | --exe PATH | --file EXE -o OUT) PO [--timeout SECONDS] [--json]';
+export const applyUsage = 'katana apply (--pid PID | --exe PATH | --file EXE -o OUT) PO [--timeout SECONDS] [--free-old] [--json]';
 
 /** Runs `katana apply`; returns the exit code. */
 export async function applyCommand(argv: string[]): Promise<number> {
@@ -21,6 +22,7 @@ export async function applyCommand(argv: string[]): Promise<number> {
     file: { type: 'string' },
     output: { type: 'string', short: 'o' },
     timeout: { type: 'string' },
+    'free-old': { type: 'boolean' },
     json: { type: 'boolean' },
   });
   if (positionals.length !== 1) throw new UsageError(`usage: ${applyUsage}`);
@@ -39,7 +41,7 @@ export async function applyCommand(argv: string[]): Promise<number> {
   const po = readPatchObject(bytes, basename(file));
   const id = patchObjectId(bytes);
   if (pid === undefined) return applyToExecutable(values.exe!, po, id, file, timeoutMs);
-  const report = applyPatch({ pid, po, poName: basename(file), id, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+  const report = applyPatch({ pid, po, poName: basename(file), id, ...(timeoutMs === undefined ? {} : { timeoutMs }), freeOld: values['free-old'] === true });
   if (values.json) {
     process.stdout.write(`${toJson({ ok: true, patch: file, ...report })}\n`);
   } else {
@@ -49,8 +51,25 @@ export async function applyCommand(argv: string[]): Promise<number> {
         `${report.threads} thread(s) stopped for ${report.stoppedMicros} µs` +
         `${report.attempts > 1 ? ` (safe on attempt ${report.attempts})` : ''}; ${report.totalMillis} ms in all\n`,
     );
+    if (report.data) process.stdout.write(`katana apply: ${describeData(report.data)}\n`);
   }
   return 0;
+}
+
+/** One line on what data patching did: objects moved, bytes left behind, pointers not followed. */
+function describeData(d: DataReport): string {
+  const parts = [`data: ${d.globals} global object(s) transformed`];
+  const blocks = d.moved.reduce((n, m) => n + m.blocks, 0);
+  if (blocks > 0) parts.push(`${blocks} heap block(s) moved to new blocks (${d.moved.map((m) => `${m.type}: ${m.blocks}`).join(', ')})`);
+  if (d.updatedInPlace > 0) parts.push(`${d.updatedInPlace} heap block(s) updated in place`);
+  if (blocks > 0) parts.push(d.freedOld ? 'old blocks freed' : `${d.bytesLeftBehind} bytes of old blocks left allocated (--free-old frees them)`);
+  if (d.transformerCalls > 0) parts.push(`${d.transformerCalls} transformer call(s)`);
+  if (d.nulls > 0) parts.push(`${d.nulls} NULL pointer(s)`);
+  if (d.leftAlone.count > 0) {
+    const examples = d.leftAlone.examples.map((p) => `${p.from} -> 0x${p.value.toString(16)}: ${p.reason}`).join('; ');
+    parts.push(`${d.leftAlone.count} pointer(s) left alone (${examples}${d.leftAlone.count > d.leftAlone.examples.length ? '; ...' : ''})`);
+  }
+  return parts.join('; ');
 }
 
 async function applyToFile(exe: string, output: string, file: string, json: boolean): Promise<number> {
