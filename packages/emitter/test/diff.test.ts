@@ -145,10 +145,23 @@ diff('moves a variable whose struct type changed to new storage, with every func
   assert.not.ok(po.relocations.some((r) => r.symbol === moved!.oldSymbol));
 });
 
-diff('refuses a pointer to a struct whose layout changed, naming the variable', ({ ws }) => {
+diff('follows a pointer to a struct whose layout changed: the pointer is updated in place, the global it points at moves', ({ ws }) => {
+  const { po } = patch(ws, 'struct_pointer');
+  const types = po.types ?? [];
+  assert.equal(types.map((t) => [t.name, t.oldSize, t.newSize]), [['struct config', 8, 12]]);
+  const moved = (po.dataTransforms ?? []).map((d) => ({ variable: d.variable, type: types[d.type]!.name, inPlace: d.inPlace === true, pointer: d.pointer === true, same: d.oldSymbol === d.newSymbol }));
+  assert.equal(moved.sort((a, b) => a.variable.localeCompare(b.variable)), [
+    { variable: 'config', type: 'struct config', inPlace: false, pointer: false, same: false },
+    { variable: 'current', type: 'struct config', inPlace: true, pointer: true, same: true },
+  ]);
+  // The applier allocates new blocks with the target's own allocator.
+  for (const name of ['malloc', 'free']) assert.ok(symbolNamed(po, name).target, `${name} is a target symbol`);
+});
+
+diff('refuses a pointer to a pointer leading to a changed struct, naming the variable', ({ ws }) => {
   assert.throws(
-    () => patch(ws, 'struct_pointer'),
-    (e: unknown) => e instanceof UnsupportedChangeError && e.code === 'E_UNSUPPORTED_CHANGE' && /^variable 'current' in main\.c points to struct config, whose layout changed; following pointers is not supported yet$/.test(e.message),
+    () => patch(ws, 'pointer_to_pointer'),
+    (e: unknown) => e instanceof UnsupportedChangeError && e.code === 'E_UNSUPPORTED_CHANGE' && /^variable 'handle' in main\.c is a pointer to a pointer leading to a changed struct, which katana does not follow$/.test(e.message),
   );
 });
 

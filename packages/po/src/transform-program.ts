@@ -7,13 +7,16 @@
 //   DW_CFA_same_value r0                  keep the new object's bytes (the new initializer)
 //   DW_CFA_expression r0 [plus_uconst N]  copy the row's bytes from CURR_TARG_OLD + N
 //   DW_CFA_val_expression r0 [...]        store the low bytes of a computed value (integer conversion)
-//   DW_CFA_expression rK [plus_uconst N]  (K ≥ 1) copy the 8-byte pointer at CURR_TARG_OLD + N, and
-//                                         follow it: what it points at is an object of the (K−1)-th
-//                                         transformed type of the same compile unit, transformed too
+//   DW_CFA_expression r0 [plus_uconst N]  a pointer to follow: r0 copies the 8 bytes at
+//   DW_CFA_expression rK [plus_uconst N]  CURR_TARG_OLD + N, and rK (K ≥ 1) says that they are a
+//                                         pointer to an object of the (K−1)-th transformed type of
+//                                         the same compile unit, transformed too and the pointer
+//                                         rewritten; the next row starts with DW_CFA_undefined rK
+// CFI rules hold until changed, so that reset keeps every row of the CFI table exact for any reader.
 // Rows advance with DW_CFA_advance_loc* (code alignment 1). Only these instructions are valid.
 import {
   DW_CFA_advance_loc, DW_CFA_advance_loc1, DW_CFA_advance_loc2, DW_CFA_advance_loc4, DW_CFA_expression, DW_CFA_nop,
-  DW_CFA_same_value, DW_CFA_val_expression, DW_OP_constu, DW_OP_deref_size, DW_OP_plus_uconst, DW_OP_shl, DW_OP_shra,
+  DW_CFA_same_value, DW_CFA_undefined, DW_CFA_val_expression, DW_OP_constu, DW_OP_deref_size, DW_OP_plus_uconst, DW_OP_shl, DW_OP_shra,
   Cursor,
 } from '@katana/dwarf';
 import { Bytes } from './bytes.js';
@@ -54,14 +57,19 @@ export function convertExpression(from: number, size: number, signed: boolean): 
 export function encodeTransformProgram(rows: TransformRow[], unitIndexOf: (type: number) => number = (t) => t): Uint8Array {
   const b = new Bytes();
   let at = 0;
+  let following: number | undefined;
   for (const row of rows) {
     if (row.offset !== at) throw new RangeError(`transformation rows must be contiguous: a row starts at ${row.offset}, expected ${at}`);
     if (row.size <= 0) throw new RangeError(`a transformation row at ${row.offset} is empty`);
+    if (following !== undefined) b.u8(DW_CFA_undefined).uleb(following);
+    following = undefined;
     if (row.rule.kind === 'keep') b.u8(DW_CFA_same_value).uleb(TRANSFORM_REGISTER);
     else if (row.rule.kind === 'follow') {
       const register = FOLLOW_REGISTER_BASE + unitIndexOf(row.rule.type);
       if (register > MAX_FOLLOW_REGISTER) throw new RangeError(`a transformation follows pointers to type ${row.rule.type}, past the ${MAX_FOLLOW_REGISTER - FOLLOW_REGISTER_BASE} types a unit may have`);
+      b.u8(DW_CFA_expression).uleb(TRANSFORM_REGISTER).uleb(row.rule.expression.length).u8s(row.rule.expression);
       b.u8(DW_CFA_expression).uleb(register).uleb(row.rule.expression.length).u8s(row.rule.expression);
+      following = register;
     } else {
       b.u8(row.rule.kind === 'expression' ? DW_CFA_expression : DW_CFA_val_expression).uleb(TRANSFORM_REGISTER);
       b.uleb(row.rule.expression.length).u8s(row.rule.expression);
@@ -89,9 +97,17 @@ export function decodeTransformProgram(instructions: Uint8Array, size: number): 
   const c = new Cursor('.debug_frame', instructions);
   const starts: { offset: number; rule: TransformRow['rule'] }[] = [];
   let loc = 0;
+  // The row's r0 rule, and the follow register it sets (which holds until DW_CFA_undefined).
   let pending: TransformRow['rule'] | undefined;
+  let follow: { register: number; expression: Uint8Array; offset: number } | undefined;
+  let problem: string | undefined;
   const flush = (): void => {
-    if (pending) starts.push({ offset: loc, rule: pending });
+    if (!pending) return;
+    if (follow?.offset === loc) {
+      if (pending.kind !== 'expression' || !equalBytes(pending.expression, follow.expression)) problem ??= `the pointer followed at offset ${loc} is not copied by register ${TRANSFORM_REGISTER}`;
+      starts.push({ offset: loc, rule: { kind: 'follow', expression: follow.expression, type: follow.register - FOLLOW_REGISTER_BASE } });
+    } else if (follow) problem ??= `register ${follow.register} still follows a pointer at offset ${loc}`;
+    else starts.push({ offset: loc, rule: pending });
     pending = undefined;
   };
   while (c.more) {
@@ -108,26 +124,37 @@ export function decodeTransformProgram(instructions: Uint8Array, size: number): 
       continue;
     }
     if (op === DW_CFA_nop) continue;
-    if (pending) return `two rules for the row at offset ${loc}`;
-    if (op !== DW_CFA_same_value && op !== DW_CFA_expression && op !== DW_CFA_val_expression) return `instruction 0x${op.toString(16)} is not part of a transformation`;
+    if (op !== DW_CFA_same_value && op !== DW_CFA_expression && op !== DW_CFA_val_expression && op !== DW_CFA_undefined) return `instruction 0x${op.toString(16)} is not part of a transformation`;
     const register = c.ulebNumber();
-    const follows = register >= FOLLOW_REGISTER_BASE && register <= MAX_FOLLOW_REGISTER && op === DW_CFA_expression;
-    if (register !== TRANSFORM_REGISTER && !follows) return `a rule names register ${register}, which is not part of a transformation`;
-    if (op === DW_CFA_same_value) pending = { kind: 'keep' };
-    else {
-      const length = c.ulebNumber();
-      const expression = Uint8Array.from(c.bytesOf(length));
-      if (follows) pending = { kind: 'follow', expression, type: register - FOLLOW_REGISTER_BASE };
-      else pending = { kind: op === DW_CFA_expression ? 'expression' : 'val-expression', expression };
+    const isFollow = register >= FOLLOW_REGISTER_BASE && register <= MAX_FOLLOW_REGISTER;
+    if (register !== TRANSFORM_REGISTER && !isFollow) return `a rule names register ${register}, which is not part of a transformation`;
+    if (op === DW_CFA_undefined) {
+      if (!isFollow || follow?.register !== register) return `DW_CFA_undefined at offset ${loc} names register ${register}, which follows no pointer`;
+      follow = undefined;
+      continue;
+    }
+    if (isFollow) {
+      if (op !== DW_CFA_expression) return `register ${register} must be given by DW_CFA_expression`;
+      if (follow) return `two pointers followed at offset ${loc}`;
+      follow = { register, expression: Uint8Array.from(c.bytesOf(c.ulebNumber())), offset: loc };
+    } else {
+      if (pending) return `two rules for the row at offset ${loc}`;
+      if (op === DW_CFA_same_value) pending = { kind: 'keep' };
+      else pending = { kind: op === DW_CFA_expression ? 'expression' : 'val-expression', expression: Uint8Array.from(c.bytesOf(c.ulebNumber())) };
     }
     if (c.error) break;
   }
   if (c.error) return 'the instructions are truncated';
   flush();
+  if (problem) return problem;
   const rows: TransformRow[] = starts.map((s, i) => ({ offset: s.offset, size: (starts[i + 1]?.offset ?? size) - s.offset, rule: s.rule }));
   if (rows.length === 0 || rows[0]!.offset !== 0) return 'the first row does not start at offset 0';
   if (rows.some((r) => r.size <= 0)) return `a row lies past the end of the ${size}-byte object`;
   const pointer = rows.find((r) => r.rule.kind === 'follow' && r.size !== 8);
   if (pointer) return `the pointer followed at offset ${pointer.offset} is ${pointer.size} bytes, not 8`;
   return rows;
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

@@ -116,4 +116,87 @@ program('a program with a foreign instruction is refused with PoFormatError', ({
   assert.throws(() => readPatchObject(bytes, file), (e: unknown) => e instanceof PoFormatError && /transformation of struct stats: instruction 0x5 is not part of a transformation/.test((e as Error).message));
 });
 
+// struct node { long value; struct node *next; } -> { long value; long weight; struct node *next; },
+// reached from `struct node *head` (updated in place); union value gains a member and a transformer.
+function patchWithPointers(): PatchObject {
+  const base = patchWithTransform();
+  const follow: TransformRow[] = [
+    { offset: 0, size: 8, rule: { kind: 'expression', expression: copyExpression(0) } },
+    { offset: 8, size: 8, rule: { kind: 'keep' } },
+    { offset: 16, size: 8, rule: { kind: 'follow', expression: copyExpression(8), type: 0 } },
+  ];
+  return {
+    ...base,
+    data: new Uint8Array(8),
+    symbols: [
+      base.symbols[0]!,
+      { name: 'head', type: 'object', bind: 'global', size: 8, target: { value: 0x404040n } },
+      { name: 'current', type: 'object', bind: 'global', size: 8, defined: { section: 'data', offset: 0 } },
+      { name: 'current', type: 'object', bind: 'global', size: 4, target: { value: 0x404050n } },
+      { name: 'value_from_v1', type: 'func', bind: 'local', file: 'main.c', size: 8, defined: { section: 'text', offset: 8 } },
+    ],
+    relocations: [],
+    types: [
+      {
+        name: 'struct node', file: 'main.c', oldSize: 16, newSize: 24, rows: follow,
+        members: [
+          { name: 'value', offset: 0, size: 8, base: { name: 'long int', encoding: 5 } },
+          { name: 'weight', offset: 8, size: 8, base: { name: 'long int', encoding: 5 } },
+          { name: 'next', offset: 16, size: 8, pointsTo: 0 },
+        ],
+      },
+      {
+        name: 'union value', file: 'main.c', oldSize: 4, newSize: 8, rows: [{ offset: 0, size: 8, rule: { kind: 'keep' } }], transformer: 4,
+        members: [{ name: 'i', offset: 0, size: 4, base: { name: 'int', encoding: 5 } }, { name: 'l', offset: 0, size: 8, base: { name: 'long int', encoding: 5 } }],
+      },
+    ],
+    dataTransforms: [
+      { variable: 'head', file: 'main.c', type: 0, oldSymbol: 1, newSymbol: 1, count: 1, inPlace: true, pointer: true },
+      { variable: 'current', file: 'main.c', type: 1, oldSymbol: 3, newSymbol: 2, count: 1 },
+    ],
+  };
+}
+
+program('followed pointers, unions, transformers and variables updated in place survive write → read, and the tools decode them', ({ dir }) => {
+  const file = join(dir, 'pointers.po');
+  const written = patchWithPointers();
+  writeFileSync(file, writePatchObject(written));
+  const read = readPatchObject(ElfFile.open(file).bytes, file);
+  // Symbol indices change on the way (the ELF writer puts locals first): compare transformers by name.
+  const withoutTransformer = (types: PatchObject['types']) => types!.map(({ transformer: _, ...t }) => t);
+  assert.equal(withoutTransformer(read.types), withoutTransformer(written.types));
+  assert.equal(read.dataTransforms!.map((d) => [d.variable, d.type, d.inPlace, d.pointer, read.symbols[d.oldSymbol]!.name, read.symbols[d.newSymbol]!.name]), [
+    ['head', 0, true, true, 'head', 'head'],
+    ['current', 1, undefined, undefined, 'current', 'current'],
+  ]);
+  assert.is(read.symbols[read.types![1]!.transformer!]!.name, 'value_from_v1');
+  const run = (tool: string, args: string[]): string => {
+    const r = spawnSync(tool, [...args, file], { encoding: 'utf8' });
+    assert.is(r.status, 0, `${tool} ${args.join(' ')} failed (is it installed?): ${r.stderr}`);
+    assert.not.match(`${r.stderr}${r.stdout}`, /\b(warning|error)\b\s*:|errors detected|bad register|DW_DLE/i, `${tool} ${args.join(' ')} complained`);
+    return r.stdout;
+  };
+  const readelf = run('readelf', ['--debug-dump=info,frames', '-W']);
+  assert.match(readelf, /DW_TAG_union_type/);
+  assert.match(readelf, /DW_TAG_pointer_type/);
+  assert.match(readelf, /DW_CFA_expression: r1 \(rdx\) \(DW_OP_plus_uconst: 8\)/);
+  assert.match(run('llvm-dwarfdump', ['--verify']), /No errors\./);
+  // Every row of the table is exact: the follow register is reset after its row.
+  assert.match(run('llvm-dwarfdump', ['--debug-frame']), /0x10: CFA=unspecified: RAX=\[DW_OP_plus_uconst 0x8\], RDX=\[DW_OP_plus_uconst 0x8\]/);
+  run('dwarfdump', ['-a']);
+});
+
+program('a follow register left set into the next row is refused', () => {
+  const rows: TransformRow[] = [
+    { offset: 0, size: 8, rule: { kind: 'follow', expression: copyExpression(0), type: 0 } },
+    { offset: 8, size: 8, rule: { kind: 'keep' } },
+  ];
+  const bytes = encodeTransformProgram(rows);
+  assert.equal(decodeTransformProgram(bytes, 16), rows);
+  // Drop the DW_CFA_undefined r1 (2 bytes) that starts the second row, after the advance.
+  const at = bytes.indexOf(0x07);
+  const broken = Uint8Array.from([...bytes.subarray(0, at), ...bytes.subarray(at + 2)]);
+  assert.is(decodeTransformProgram(broken, 16), 'register 1 still follows a pointer at offset 8');
+});
+
 program.run();
