@@ -147,8 +147,10 @@ export function migrateData(window: DataWindow, prepared: PreparedData): { repor
     const objects = graph.objects.filter((o) => o.type === type && !o.inPlace);
     if (objects.length === 0) return;
     const blocks = calls!.target.allocateEach(calls!.malloc, t.newSize, objects.length);
-    allocated.push(...blocks);
-    objects.forEach((o, i) => (o.address = Number(blocks[i]!)));
+    objects.forEach((o, i) => {
+      o.address = Number(blocks[i]!);
+      allocated.push(blocks[i]!);
+    });
     moved.push({ type: t.name, blocks: objects.length, oldBytes: objects.reduce((n, o) => n + o.usable, 0), newBytes: objects.length * t.newSize });
   });
   if (allocated.length > 0) undo.recordRelease(() => calls!.target.freeEach(calls!.free, allocated));
