@@ -1,7 +1,7 @@
 // diffBuilds on real gcc builds of the fixture pairs in test/fixtures/<case>/{v1,v2}.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ElfFile } from '@katana/elf';
+import { ElfFile, R_X86_64_IRELATIVE, SHT_RELA, STB_LOCAL, STT_GNU_IFUNC, pltEntry } from '@katana/elf';
 import type { PatchObject, PoSymbol } from '@katana/po';
 import { diffBuilds, EmitterError, NothingToPatchError, UnsupportedChangeError } from '../src/index.js';
 import { build, symbolOf, workspace, type BuildFlags, type Workspace } from './build.js';
@@ -92,15 +92,43 @@ diff('leaves a libc function the old dynamic executable never called to the appl
 });
 
 diff('takes libc functions of a static executable from its symbol table', ({ ws }) => {
-  const { po, v1 } = patch(ws, 'static_libc', { static: true });
+  const { po, v1 } = patch(ws, 'static_libc', { link: 'static' });
   assert.equal(patchedNames(po), ['report']);
   assert.equal(symbolNamed(po, 'puts').target, { value: symbolOf(v1.exe, 'puts').value });
   assert.equal(symbolNamed(po, 'printf').target, { value: symbolOf(v1.exe, 'printf').value });
 });
 
 diff('refuses a library function a static executable does not contain', ({ ws }) => {
-  assert.throws(() => patch(ws, 'static_missing', { static: true }), (e: unknown) => e instanceof UnsupportedChangeError && e.message.includes("'fnmatch'"));
+  assert.throws(() => patch(ws, 'static_missing', { link: 'static' }), (e: unknown) => e instanceof UnsupportedChangeError && e.message.includes("'fnmatch'"));
 });
+
+diff('refuses a library function a static PIE does not contain (it has a .dynsym, but imports nothing)', ({ ws }) => {
+  assert.throws(() => patch(ws, 'static_missing', { link: 'static-pie' }), (e: unknown) => e instanceof UnsupportedChangeError && e.message.includes("'fnmatch'"));
+});
+
+diff('takes a libc function the static-PIE link made local (hidden in libc.a) as the global it was', ({ ws }) => {
+  const { po, v1 } = patch(ws, 'static_pie_libc', { link: 'static-pie' });
+  const local = ElfFile.open(v1.exe).symbols().find((s) => s.name === 'fflush');
+  assert.is(local?.bind, STB_LOCAL, 'ld turned the hidden fflush into a local');
+  assert.equal(symbolNamed(po, 'fflush').target, { value: local!.value });
+  assert.is(symbolNamed(po, 'fflush').bind, 'global');
+});
+
+for (const link of ['static', 'static-pie'] as const) {
+  diff(`calls an IFUNC of a ${link} executable at its PLT entry, not at its resolver`, ({ ws }) => {
+    const { po, v1 } = patch(ws, 'static_pie_libc', { link });
+    const elf = ElfFile.open(v1.exe);
+    const resolver = elf.symbols().find((s) => s.name === 'strlen' && s.type === STT_GNU_IFUNC);
+    assert.ok(resolver, 'strlen is an IFUNC of the static libc');
+    const slot = elf.sections.filter((s) => s.type === SHT_RELA).flatMap((s) => elf.relocations(s))
+      .find((r) => r.type === R_X86_64_IRELATIVE && r.addend === resolver!.value)?.offset;
+    assert.ok(slot !== undefined, 'an IRELATIVE fills a GOT slot with strlen\'s implementation');
+    const value = symbolNamed(po, 'strlen').target?.value;
+    assert.is(value, pltEntry(elf, slot!));
+    const plt = elf.section('.plt')!;
+    assert.ok(value! >= plt.addr && value! < plt.addr + BigInt(plt.size), `0x${value!.toString(16)} is in .plt`);
+  });
+}
 
 diff('patches a changed gcc clone (.constprop) against its old address', ({ ws }) => {
   const { po, v1, v2 } = patch(ws, 'clone', { opt: '-O2' });
