@@ -55,6 +55,11 @@ export interface ApplyReport {
   id: string;
   /** Each patched function: its old entry and its new code. */
   functions: { name: string; from: bigint; to: bigint }[];
+  /**
+   * Each variable moved to new storage in the stop (data patching): its source name, file and struct
+   * type, the objects transformed, its old and new run-time address, the bytes read and written.
+   */
+  moved: { variable: string; file: string; type: string; count: number; from: bigint; to: bigint; oldSize: number; newSize: number }[];
   /** Where the patch was mapped. */
   area: { start: bigint; size: number };
   /** Threads of the target at the moment of the switch. */
@@ -137,6 +142,9 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
         pid,
         id,
         functions,
+        moved: migrations.map((m) => ({
+          variable: m.variable, file: m.file, type: m.type.name, count: m.count, from: m.oldAddress, to: m.newAddress, oldSize: m.oldSize, newSize: m.newSize,
+        })),
         area: { start: base, size: plan.size },
         threads,
         stoppedMicros: Number((stopEnded - group.lastStopStarted) / 1000n),
