@@ -11,8 +11,8 @@ import { FrameSection, unwindRows, DW_CFA_same_value, DW_CFA_offset_extended } f
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  convertExpression, copyExpression, decodeTransformProgram, encodeTransformProgram, PoFormatError, readPatchObject, writePatchObject,
-  type PatchObject, type TransformRow,
+  convertExpression, copyExpression, decodeTransformProgram, describePatchObject, encodeTransformProgram, PoFormatError, readPatchObject,
+  writePatchObject, type PatchObject, type TransformRow,
 } from '../src/index.js';
 
 // struct stats { int hits; int misses; } -> { long bytes; long misses; int hits; }: bytes is new,
@@ -104,6 +104,14 @@ program('readelf, llvm-dwarfdump and dwarfdump decode .debug_info and .debug_fra
   assert.match(run('llvm-dwarfdump', ['--verify']), /No errors\./);
   assert.match(run('llvm-dwarfdump', ['--debug-frame']), /0x10: CFA=unspecified: RAX=\[DW_OP_plus_uconst 0x0\]/);
   assert.match(run('dwarfdump', ['-a']), /DW_AT_MIPS_fde\s+0x00000010/);
+});
+
+program('describePatchObject says where each member comes from, row by row inside a nested struct', () => {
+  const po = patchWithTransform();
+  assert.equal(describePatchObject(po).types[0]!.members.map((m) => [m.name, m.from]), [['bytes', 'initializer'], ['misses', 'old +4 converted'], ['hits', 'old +0']]);
+  // The same rows under one member, as for a nested changed struct flattened into its parent's rows.
+  const nested: PatchObject = { ...po, types: [{ ...po.types![0]!, members: [{ name: 'inner', offset: 0, size: 24 }] }] };
+  assert.is(describePatchObject(nested).types[0]!.members[0]!.from, '+0 initializer, +8 old +4 converted, +16 old +0, +20 initializer');
 });
 
 program('a program with a foreign instruction is refused with PoFormatError', ({ file }) => {
