@@ -43,6 +43,7 @@ import {
   DW_TAG_structure_type,
   DW_TAG_subprogram,
   DW_TAG_subrange_type,
+  DW_TAG_typedef,
   DW_TAG_variable,
   DW_UT_compile,
 } from '@katana/dwarf';
@@ -97,6 +98,8 @@ const ABBREV_ARRAY = 8;
 const ABBREV_SUBRANGE = 9;
 const ABBREV_VARIABLE_GLOBAL = 10;
 const ABBREV_VARIABLE_LOCAL = 11;
+const ABBREV_STRUCT_ANONYMOUS = 12;
+const ABBREV_TYPEDEF = 13;
 
 /** Bytes of a location expression: DW_OP_addr and an 8-byte address. */
 const ADDR_EXPRESSION_SIZE = 9;
@@ -118,9 +121,10 @@ export function encodeDebugInfo(
   declare(ABBREV_GLOBAL, DW_TAG_subprogram, false, [[DW_AT_name, DW_FORM_string], [DW_AT_external, DW_FORM_flag_present], ...pcs]);
   declare(ABBREV_LOCAL, DW_TAG_subprogram, false, [[DW_AT_name, DW_FORM_string], ...pcs]);
   declare(ABBREV_BASE_TYPE, DW_TAG_base_type, false, [[DW_AT_name, DW_FORM_string], [DW_AT_byte_size, DW_FORM_udata], [DW_AT_encoding, DW_FORM_data1]]);
-  declare(ABBREV_STRUCT, DW_TAG_structure_type, true, [
-    [DW_AT_name, DW_FORM_string], [DW_AT_byte_size, DW_FORM_udata], [DW_AT_MIPS_fde, DW_FORM_sec_offset], [DW_AT_KATANA_old_byte_size, DW_FORM_udata],
-  ]);
+  const layout: [number, number][] = [[DW_AT_byte_size, DW_FORM_udata], [DW_AT_MIPS_fde, DW_FORM_sec_offset], [DW_AT_KATANA_old_byte_size, DW_FORM_udata]];
+  declare(ABBREV_STRUCT, DW_TAG_structure_type, true, [[DW_AT_name, DW_FORM_string], ...layout]);
+  declare(ABBREV_STRUCT_ANONYMOUS, DW_TAG_structure_type, true, layout);
+  declare(ABBREV_TYPEDEF, DW_TAG_typedef, false, [[DW_AT_name, DW_FORM_string], [DW_AT_type, DW_FORM_ref4]]);
   const member: [number, number][] = [[DW_AT_name, DW_FORM_string], [DW_AT_data_member_location, DW_FORM_udata], [DW_AT_byte_size, DW_FORM_udata]];
   declare(ABBREV_MEMBER_TYPED, DW_TAG_member, false, [...member, [DW_AT_type, DW_FORM_ref4]]);
   declare(ABBREV_MEMBER, DW_TAG_member, false, member);
@@ -160,8 +164,13 @@ export function encodeDebugInfo(
         baseTypes.set(key, info.length - start);
         info.uleb(ABBREV_BASE_TYPE).cstring(m.base.name).uleb(m.size).u8(m.base.encoding);
       }
-      typeDies.set(index, info.length - start);
-      info.uleb(ABBREV_STRUCT).cstring(type.name.replace(/^struct /, '')).uleb(type.newSize);
+      // 'struct stats' is a struct with a tag; a typedef name ('stats_t' of `typedef struct { ... }
+      // stats_t`) an anonymous struct followed by the typedef naming it, which variables refer to.
+      const tag = /^struct (.+)$/.exec(type.name)?.[1];
+      const structDie = info.length - start;
+      if (tag === undefined) info.uleb(ABBREV_STRUCT_ANONYMOUS);
+      else info.uleb(ABBREV_STRUCT).cstring(tag);
+      info.uleb(type.newSize);
       fdes.push({ at: info.length, fdeOffset: data.fdeOffsets[index]! });
       info.u32(0).uleb(type.oldSize);
       for (const m of type.members) {
@@ -169,6 +178,8 @@ export function encodeDebugInfo(
         if (m.base) info.u32(baseTypes.get(`${m.base.name}/${m.size}/${m.base.encoding}`)!);
       }
       info.u8(0);
+      typeDies.set(index, tag === undefined ? info.length - start : structDie);
+      if (tag === undefined) info.uleb(ABBREV_TYPEDEF).cstring(type.name).u32(structDie);
     });
     for (const v of data.variables.filter((w) => w.file === file)) {
       const typeDie = typeDies.get(v.type);

@@ -27,10 +27,13 @@ export function readDataTransforms(
   const types: TransformedType[] = [];
   const typeIndex = new Map<DwarfType, number>();
   for (const unit of info.units) {
+    // An anonymous transformed struct is named by the typedef that follows it ('stats_t').
+    const typedefs = new Map<DwarfType, string>();
+    for (const t of unit.types) if (t.kind === 'typedef' && t.type && t.name !== undefined) typedefs.set(t.type, t.name);
     for (const type of unit.types) {
       if (type.kind !== 'structure' || type.fde === undefined) continue;
       const die = info.dieAt(type.offset)!;
-      const name = `struct ${type.name ?? '<anonymous>'}`;
+      const name = type.name !== undefined ? `struct ${type.name}` : typedefs.get(type) ?? 'struct <anonymous>';
       const newSize = type.byteSize ?? fail(`transformed type ${name} has no byte size`);
       const oldSize = constant(die, DW_AT_KATANA_old_byte_size) ?? fail(`transformed type ${name} has no old byte size`);
       const fde = frame?.fdes.find((f) => f.offset === type.fde) ?? fail(`DW_AT_MIPS_fde of ${name} names no FDE of .debug_frame`);
@@ -59,7 +62,8 @@ export function readDataTransforms(
     };
     const newSymbol = symbolOf(attr(die, DW_AT_location) ?? fail(`transformed variable ${v.name} has no DW_AT_location`), 'location');
     const oldSymbol = symbolOf(old, 'old location');
-    const element = v.type?.kind === 'array' ? v.type.type : v.type;
+    const named = v.type?.kind === 'array' ? v.type.type : v.type;
+    const element = named?.kind === 'typedef' ? named.type : named;
     const type = (element && typeIndex.get(element)) ?? fail(`transformed variable ${v.name} is not of a transformed type`);
     const elements = v.type?.kind === 'array' ? v.type.dimensions[0]?.count ?? fail(`array ${v.name} has no element count`) : undefined;
     const oldSize = symbols[oldSymbol]!.size;

@@ -79,6 +79,20 @@ program('types and transformed variables survive write → read', ({ file }) => 
   assert.equal(read.symbols[d!.oldSymbol]!.target, { value: 0x404030n });
 });
 
+program('a type known by a typedef name is an anonymous struct and a DW_TAG_typedef, and survives write → read', ({ dir }) => {
+  const po = patchWithTransform();
+  const typedefed: PatchObject = { ...po, types: [{ ...po.types![0]!, name: 'stats_t' }] };
+  const file = join(dir, 'typedef.po');
+  writeFileSync(file, writePatchObject(typedefed));
+  const read = readPatchObject(ElfFile.open(file).bytes, file);
+  assert.equal(read.types, typedefed.types);
+  assert.is(read.dataTransforms![0]!.type, 0);
+  const info = spawnSync('llvm-dwarfdump', ['--debug-info', file], { encoding: 'utf8' }).stdout;
+  assert.match(info, /DW_TAG_structure_type\n\s+DW_AT_byte_size\s+\(24\)/);
+  assert.match(info, /DW_TAG_typedef\n\s+DW_AT_name\s+\("stats_t"\)/);
+  assert.match(info, /DW_TAG_array_type\n\s+DW_AT_type\s+\(0x[0-9a-f]+ "stats_t"\)/);
+});
+
 program("packages/dwarf's CFI reader sees one row per member, rules on register 0", ({ file }) => {
   const elf = ElfFile.open(file);
   const frame = FrameSection.parse('.debug_frame', elf.section('.debug_frame')!.data(), { section: 0n });
