@@ -20,7 +20,7 @@ const CODE_ONLY = 'string_literal';
 /** Cases that must be among the selected ones, so that the selection cannot silently shrink. */
 const REQUIRED = [
   'struct_member_added', 'struct_array', 'nested_struct', 'static_local_changed', 'global_struct_middle',
-  'const_table_changed', 'const_table_member_added', CODE_ONLY,
+  'typedef_struct_changed', 'const_table_changed', 'const_table_member_added', CODE_ONLY,
 ];
 
 const TOOLS = [
@@ -81,10 +81,17 @@ function checkTypes(po: PatchObject, readelf: string, dwarfdump: string, llvm: s
   const debugFrame = after(readelf, 'Contents of the .debug_frame section:');
   const fdes = debugFrame.split('\n').filter((l) => / FDE cie=/.test(l));
   assert.is(fdes.length, types.length, `one .debug_frame FDE per transformed type:\n${debugFrame}`);
+  const dies = readelfDies(readelf);
   for (const t of types) {
-    const name = t.name.replace(/^struct /, '');
-    const die = readelfDies(readelf).find((d) => d.tag === 'DW_TAG_structure_type' && d.attributes.get('DW_AT_name') === `(string) ${name}`);
-    assert.ok(die, `readelf shows no DW_TAG_structure_type ${name}`);
+    // 'struct stats' is a struct with a tag; 'stats_t' an anonymous struct that a DW_TAG_typedef names.
+    const tag = /^struct (.+)$/.exec(t.name)?.[1];
+    const name = tag ?? t.name;
+    const typedef = dies.find((d) => d.tag === 'DW_TAG_typedef' && d.attributes.get('DW_AT_name') === `(string) ${name}`);
+    const structAt = typedef && /^\(ref4\) <0x([0-9a-f]+)>/.exec(typedef.attributes.get('DW_AT_type') ?? '')?.[1];
+    const die = tag === undefined
+      ? dies.find((d) => d.tag === 'DW_TAG_structure_type' && d.offset === structAt && !d.attributes.has('DW_AT_name'))
+      : dies.find((d) => d.tag === 'DW_TAG_structure_type' && d.attributes.get('DW_AT_name') === `(string) ${name}`);
+    assert.ok(die, `readelf shows no DW_TAG_structure_type ${tag === undefined ? `named by DW_TAG_typedef ${name}` : name}`);
     assert.is(die.attributes.get('DW_AT_byte_size'), `(udata) ${t.newSize}`, `DW_AT_byte_size of ${name}`);
     const fdeAttribute = die.attributes.get('DW_AT_MIPS_fde');
     const fde = /^\(sec_offset\) 0x([0-9a-f]+)$/.exec(fdeAttribute ?? '')?.[1];
@@ -95,9 +102,15 @@ function checkTypes(po: PatchObject, readelf: string, dwarfdump: string, llvm: s
       fdes.some((l) => l.startsWith(`${offset} `) && l.endsWith(`FDE cie=00000000 pc=0000000000000000..${size.padStart(16, '0')}`)),
       `readelf: no FDE at .debug_frame offset 0x${fde} over [0, 0x${size}):\n${fdes.join('\n')}`,
     );
-    assert.match(llvm, new RegExp(`DW_TAG_structure_type\\n\\s+DW_AT_name\\s+\\("${name}"\\)\\n\\s+DW_AT_byte_size\\s+\\(${t.newSize}\\)\\n\\s+DW_AT_MIPS_fde\\s+\\(0x${offset}\\)`), `llvm-dwarfdump: the DIE of ${name}`);
+    const llvmName = tag === undefined ? '' : `\\n\\s+DW_AT_name\\s+\\("${name}"\\)`;
+    const dwarfdumpName = tag === undefined ? '' : `\\n\\s+DW_AT_name\\s+${name}`;
+    if (tag === undefined) {
+      assert.match(llvm, new RegExp(`DW_TAG_typedef\\n\\s+DW_AT_name\\s+\\("${name}"\\)\\n\\s+DW_AT_type\\s+\\(0x0*${structAt} `), `llvm-dwarfdump: the typedef ${name}`);
+      assert.match(dwarfdump, new RegExp(`DW_TAG_typedef\\n\\s+DW_AT_name\\s+${name}\\n\\s+DW_AT_type\\s+<0x0*${structAt}>`), `dwarfdump: the typedef ${name}`);
+    }
+    assert.match(llvm, new RegExp(`DW_TAG_structure_type${llvmName}\\n\\s+DW_AT_byte_size\\s+\\(${t.newSize}\\)\\n\\s+DW_AT_MIPS_fde\\s+\\(0x${offset}\\)`), `llvm-dwarfdump: the DIE of ${name}`);
     assert.match(llvm, new RegExp(`^${offset} [0-9a-f]{8} 00000000 FDE cie=00000000 pc=00000000\\.\\.\\.${size.padStart(8, '0')}$`, 'm'), `llvm-dwarfdump: the FDE of ${name}`);
-    assert.match(dwarfdump, new RegExp(`DW_TAG_structure_type\\n\\s+DW_AT_name\\s+${name}\\n\\s+DW_AT_byte_size\\s+0x${t.newSize.toString(16).padStart(8, '0')}\\n\\s+DW_AT_MIPS_fde\\s+0x${offset}\\n`), `dwarfdump: the DIE of ${name}`);
+    assert.match(dwarfdump, new RegExp(`DW_TAG_structure_type${dwarfdumpName}\\n\\s+DW_AT_byte_size\\s+0x${t.newSize.toString(16).padStart(8, '0')}\\n\\s+DW_AT_MIPS_fde\\s+0x${offset}\\n`), `dwarfdump: the DIE of ${name}`);
     assert.match(dwarfdump, new RegExp(`<0x00000000:0x${size.padStart(8, '0')}><[^>]*><cie offset 0x00000000::cie index\\s+0><fde offset 0x${offset} `), `dwarfdump: the FDE of ${name}`);
   }
 }
@@ -134,6 +147,8 @@ function checkFunctions(po: PatchObject, readelf: string, dwarfdump: string, llv
 }
 
 interface Die {
+  /** The DIE's .debug_info offset in hex, as readelf prints it and DW_FORM_ref4 values name it. */
+  offset: string;
   tag: string;
   attributes: Map<string, string>;
 }
@@ -142,8 +157,8 @@ interface Die {
 function readelfDies(readelf: string): Die[] {
   const dies: Die[] = [];
   for (const line of between(readelf, 'Contents of the .debug_info section:', 'Contents of the .debug_').split('\n')) {
-    const head = /^\s*<\d+><[0-9a-f]+>: Abbrev Number: \d+ \((DW_TAG_\w+)\)$/.exec(line);
-    if (head) dies.push({ tag: head[1]!, attributes: new Map() });
+    const head = /^\s*<\d+><([0-9a-f]+)>: Abbrev Number: \d+ \((DW_TAG_\w+)\)$/.exec(line);
+    if (head) dies.push({ offset: head[1]!, tag: head[2]!, attributes: new Map() });
     // "DW_AT_MIPS_fde or DW_AT_HP_unmodifiable: ..." is keyed DW_AT_MIPS_fde, a vendor attribute "Unknown AT value: 3c01".
     const attribute = /^\s*<[0-9a-f]+>\s+(DW_AT_\w+|Unknown AT value: [0-9a-f]+)[^:]*: (.*)$/.exec(line);
     if (attribute && dies.length > 0) dies[dies.length - 1]!.attributes.set(attribute[1]!, attribute[2]!.trim());

@@ -107,13 +107,32 @@ function planVariable(
     const element = strip(n.type);
     const oldElement = strip(o.type);
     if (element?.kind !== 'structure' || oldElement?.kind !== 'structure') refuse(`changed type (${typeName(oldType)} → ${typeName(newType)}); only structs and arrays of structs are transformed`);
+    const name = compositeNameOf(n.type) ?? refuse(`is an array of an anonymous struct without a typedef name (${typeName(newType)}), which katana does not transform yet`);
     if (oldCount !== newCount) warnings.push(`array ${typeName(newType)} changes from ${oldCount} to ${newCount} elements: the first ${Math.min(oldCount, newCount)} are kept`);
-    return { element: { name: typeName(element), type: element }, oldElement, elements: newCount, count: Math.min(oldCount, newCount) };
+    return { element: { name, type: element }, oldElement, elements: newCount, count: Math.min(oldCount, newCount) };
   }
   if (o?.kind === 'union' || n?.kind === 'union') refuse(`is a union whose members changed (${typeName(newType)}); katana cannot tell which member holds the value`);
   if (o?.kind !== 'structure' || n?.kind !== 'structure') refuse(`changed type (${typeName(oldType)} → ${typeName(newType)}); only structs and arrays of structs are transformed`);
-  if (!changed.has(typeName(n))) refuse(`changed type (${typeName(oldType)} → ${typeName(newType)})`);
-  return { element: { name: typeName(n), type: n }, oldElement: o, elements: undefined, count: 1 };
+  const name = compositeNameOf(newType) ?? refuse(`is of an anonymous struct without a typedef name (${typeName(newType)}), which katana does not transform yet`);
+  if (!changed.has(name)) refuse(`changed type (${typeName(oldType)} → ${typeName(newType)})`);
+  return { element: { name, type: n }, oldElement: o, elements: undefined, count: 1 };
+}
+
+/**
+ * The name a struct or union reached through typedefs and qualifiers goes by: its tag ('struct
+ * stats'), or, when it has none, the typedef that names it ('stats_t' for `typedef struct { ... }
+ * stats_t`, the commonest way C names a struct). Undefined for an anonymous one without a typedef.
+ */
+function compositeNameOf(type: DwarfType | undefined): string | undefined {
+  let alias: string | undefined;
+  let t = type;
+  for (let depth = 0; t && depth < 64 && t.kind !== 'structure' && t.kind !== 'union'; depth++) {
+    if (t.kind === 'typedef') alias = t.name;
+    else if (t.kind !== 'const' && t.kind !== 'volatile' && t.kind !== 'restrict' && t.kind !== 'atomic') return undefined;
+    t = t.type;
+  }
+  if (t?.kind !== 'structure' && t?.kind !== 'union') return undefined;
+  return t.name !== undefined ? typeName(t) : alias;
 }
 
 /** The new layout's members as the PO's DIE describes them. */
@@ -126,25 +145,36 @@ function membersOf(type: DwarfType): TransformedMember[] {
   });
 }
 
-/** The names ('struct stats', 'union u') of every struct or union of NEW whose same-named OLD type has another layout. */
+/**
+ * The names ('struct stats', 'union u', 'stats_t' for a typedef of an anonymous struct) of every
+ * struct or union of NEW whose same-named OLD type has another layout.
+ */
 function changedTypeNames(oldInfo: DwarfInfo, newInfo: DwarfInfo): Set<string> {
   const oldLayouts = new Map<string, string>();
   for (const unit of oldInfo.units) {
-    for (const t of unit.types) if (isNamedComposite(t)) oldLayouts.set(typeName(t), describeType(t));
+    for (const t of unit.types) {
+      const name = definedCompositeName(t);
+      if (name !== undefined) oldLayouts.set(name, describeType(t));
+    }
   }
   const changed = new Set<string>();
   for (const unit of newInfo.units) {
     for (const t of unit.types) {
-      if (!isNamedComposite(t)) continue;
-      const old = oldLayouts.get(typeName(t));
-      if (old !== undefined && old !== describeType(t)) changed.add(typeName(t));
+      const name = definedCompositeName(t);
+      if (name === undefined) continue;
+      const old = oldLayouts.get(name);
+      if (old !== undefined && old !== describeType(t)) changed.add(name);
     }
   }
   return changed;
 }
 
-function isNamedComposite(t: DwarfType): boolean {
-  return (t.kind === 'structure' || t.kind === 'union') && t.name !== undefined && !t.declaration;
+/** The name of a struct or union definition with a tag, or of a typedef naming an anonymous one; undefined otherwise. */
+function definedCompositeName(t: DwarfType): string | undefined {
+  if (t.kind === 'structure' || t.kind === 'union') return t.name !== undefined && !t.declaration ? typeName(t) : undefined;
+  if (t.kind !== 'typedef') return undefined;
+  const target = strip(t.type);
+  return (target?.kind === 'structure' || target?.kind === 'union') && target.name === undefined && !target.declaration ? t.name : undefined;
 }
 
 function refuse(v: ElfSymbol, model: ObjectModel, reason: string): never {
