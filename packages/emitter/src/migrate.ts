@@ -14,7 +14,7 @@ import { demangleName, type TransformedMember, type TransformRow } from '@katana
 import { UnsupportedChangeError } from './errors.js';
 import type { ObjectDiff } from './mark.js';
 import type { ObjectModel } from './objects.js';
-import { pointerToChanged, strip, transformRows } from './transform-rows.js';
+import { compositeNameOf, pointerToChanged, strip, transformRows } from './transform-rows.js';
 
 /** A variable to move to new storage, with the program for its (element) type. */
 export interface VariableMigration {
@@ -116,23 +116,6 @@ function planVariable(
   const name = compositeNameOf(newType) ?? refuse(`is of an anonymous struct without a typedef name (${typeName(newType)}), which katana does not transform yet`);
   if (!changed.has(name)) refuse(`changed type (${typeName(oldType)} → ${typeName(newType)})`);
   return { element: { name, type: n }, oldElement: o, elements: undefined, count: 1 };
-}
-
-/**
- * The name a struct or union reached through typedefs and qualifiers goes by: its tag ('struct
- * stats'), or, when it has none, the typedef that names it ('stats_t' for `typedef struct { ... }
- * stats_t`, the commonest way C names a struct). Undefined for an anonymous one without a typedef.
- */
-function compositeNameOf(type: DwarfType | undefined): string | undefined {
-  let alias: string | undefined;
-  let t = type;
-  for (let depth = 0; t && depth < 64 && t.kind !== 'structure' && t.kind !== 'union'; depth++) {
-    if (t.kind === 'typedef') alias = t.name;
-    else if (t.kind !== 'const' && t.kind !== 'volatile' && t.kind !== 'restrict' && t.kind !== 'atomic') return undefined;
-    t = t.type;
-  }
-  if (t?.kind !== 'structure' && t?.kind !== 'union') return undefined;
-  return t.name !== undefined ? typeName(t) : alias;
 }
 
 /** The new layout's members as the PO's DIE describes them. */

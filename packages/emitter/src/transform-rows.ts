@@ -44,9 +44,9 @@ export function pointerToChanged(type: DwarfType | undefined, changed: ReadonlyS
   if (!t || seen.has(t)) return undefined;
   seen.add(t);
   if (t.kind === 'pointer') {
-    const target = strip(t.type);
-    if (!target) return 'void *';
-    return (target.kind === 'structure' || target.kind === 'union') && changed.has(typeName(target)) ? typeName(target) : undefined;
+    if (!strip(t.type)) return 'void *';
+    const target = compositeNameOf(t.type);
+    return target !== undefined && changed.has(target) ? target : undefined;
   }
   if (t.kind === 'array') return pointerToChanged(t.type, changed, seen);
   if (t.kind === 'structure' || t.kind === 'union' || t.kind === 'class') {
@@ -56,6 +56,23 @@ export function pointerToChanged(type: DwarfType | undefined, changed: ReadonlyS
     }
   }
   return undefined;
+}
+
+/**
+ * The name a struct or union reached through typedefs and qualifiers goes by: its tag ('struct
+ * stats'), or, when it has none, the typedef that names it ('stats_t' for `typedef struct { ... }
+ * stats_t`, the commonest way C names a struct). Undefined for an anonymous one without a typedef.
+ */
+export function compositeNameOf(type: DwarfType | undefined): string | undefined {
+  let alias: string | undefined;
+  let t = type;
+  for (let depth = 0; t && depth < 64 && t.kind !== 'structure' && t.kind !== 'union'; depth++) {
+    if (t.kind === 'typedef') alias = t.name;
+    else if (t.kind !== 'const' && t.kind !== 'volatile' && t.kind !== 'restrict' && t.kind !== 'atomic') return undefined;
+    t = t.type;
+  }
+  if (t?.kind !== 'structure' && t?.kind !== 'union') return undefined;
+  return t.name !== undefined ? typeName(t) : alias;
 }
 
 /** Looks through typedefs and qualifiers. */
