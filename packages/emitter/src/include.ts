@@ -230,7 +230,10 @@ class Inclusion {
       return this.earlierPatchSymbol(old, model.file);
     }
     if (model.isReadOnly(s)) {
-      return found && sameContent() ? this.targetSymbol(found, model.file) : this.copyVariable(diff, s, 'rodata', !found);
+      if (found && sameContent()) return this.targetSymbol(found, model.file);
+      // A constant holding addresses (.data.rel.ro, writable in the object) goes to .data.new, where
+      // a loader can still relocate it: apply --file of a PIE turns its addresses into RELATIVE relocations.
+      return this.copyVariable(diff, s, (model.section(s.shndx).flags & SHF_WRITE) !== 0n ? 'data' : 'rodata', !found);
     }
     if (!found) return this.copyVariable(diff, s, s.shndx === SHN_COMMON || model.section(s.shndx).type === SHT_NOBITS ? 'bss' : 'data', true);
     if (old && diff.oldSide && !equalBytes(diff.oldSide.model.bytesOf(old), model.bytesOf(s))) {

@@ -173,6 +173,22 @@ diff('moves a variable whose struct type changed to new storage, with every func
   assert.not.ok(po.relocations.some((r) => r.symbol === moved!.oldSymbol));
 });
 
+diff('gives a const table of pointers (.data.rel.ro) whose contents changed a new copy, and patches its reader', ({ ws }) => {
+  const { po, report } = patch(ws, 'const_table');
+  assert.equal(patchedNames(po), ['show']);
+  const levels = symbolNamed(po, 'levels');
+  // In .data.new rather than .rodata.new, as .data.rel.ro is writable until relocated.
+  assert.equal(levels.defined?.section, 'data', 'the new table, not the target\'s');
+  assert.not.ok(po.symbols.some((s) => s.name === 'levels' && s.target), 'the target\'s table is not referenced');
+  const at = levels.defined!.offset;
+  // { "low", 1 }, { "high", 10 }: threshold of the second element at 16 + 8.
+  assert.equal([...po.data.subarray(at + 24, at + 28)], [10, 0, 0, 0]);
+  const pointers = po.relocations.filter((r) => r.section === 'data' && r.offset >= at && r.offset < at + levels.size);
+  assert.equal(pointers.map((r) => r.offset - at), [0, 16], 'both name pointers are relocated in the copy');
+  assert.equal(report.newVariables, [], 'a changed constant is not a new variable');
+  assert.equal(report.warnings, []);
+});
+
 diff('follows a pointer to a struct whose layout changed: the pointer is updated in place, the global it points at moves', ({ ws }) => {
   const { po } = patch(ws, 'struct_pointer');
   const types = po.types ?? [];

@@ -7,7 +7,9 @@
 // transformed variable (DW_AT_type the type, a pointer to it, or an array of either; DW_AT_location
 // its new storage, DW_AT_KATANA_old_location the target's, the same for a variable updated in place). This is
 // where the source file of a global function lives (ELF ties a file only to local symbols). Low pcs,
-// locations and FDE offsets are filled in by relocations, as in any compiler's object.
+// locations and FDE offsets are filled in by relocations, as in any compiler's object. A type named
+// only by a typedef (`typedef struct { ... } stats_t`) is an anonymous struct plus a DW_TAG_typedef
+// naming it.
 import {
   DW_AT_byte_size,
   DW_AT_count,
@@ -47,6 +49,7 @@ import {
   DW_TAG_structure_type,
   DW_TAG_subprogram,
   DW_TAG_subrange_type,
+  DW_TAG_typedef,
   DW_TAG_union_type,
   DW_TAG_variable,
   DW_UT_compile,
@@ -97,17 +100,21 @@ const ABBREV_UNIT = 1;
 const ABBREV_GLOBAL = 2;
 const ABBREV_LOCAL = 3;
 const ABBREV_BASE_TYPE = 4;
-const ABBREV_STRUCT = 5;
 const ABBREV_MEMBER_TYPED = 6;
 const ABBREV_MEMBER = 7;
 const ABBREV_ARRAY = 8;
 const ABBREV_SUBRANGE = 9;
 const ABBREV_VARIABLE_GLOBAL = 10;
 const ABBREV_VARIABLE_LOCAL = 11;
-const ABBREV_UNION = 12;
-const ABBREV_STRUCT_TRANSFORMED_BY = 13;
-const ABBREV_UNION_TRANSFORMED_BY = 14;
-const ABBREV_POINTER = 15;
+const ABBREV_POINTER = 12;
+const ABBREV_TYPEDEF = 13;
+/** Codes from here on: a transformed type's DIE, per (struct or union, tagged or anonymous, with or without a transformer). */
+const ABBREV_COMPOSITE_BASE = 14;
+
+/** The abbreviation code of a transformed type's DIE. */
+function compositeAbbrev(union: boolean, tagged: boolean, transformer: boolean): number {
+  return ABBREV_COMPOSITE_BASE + (union ? 4 : 0) + (tagged ? 2 : 0) + (transformer ? 1 : 0);
+}
 
 /** Bytes of a location expression: DW_OP_addr and an 8-byte address. */
 const ADDR_EXPRESSION_SIZE = 9;
@@ -129,14 +136,19 @@ export function encodeDebugInfo(
   declare(ABBREV_GLOBAL, DW_TAG_subprogram, false, [[DW_AT_name, DW_FORM_string], [DW_AT_external, DW_FORM_flag_present], ...pcs]);
   declare(ABBREV_LOCAL, DW_TAG_subprogram, false, [[DW_AT_name, DW_FORM_string], ...pcs]);
   declare(ABBREV_BASE_TYPE, DW_TAG_base_type, false, [[DW_AT_name, DW_FORM_string], [DW_AT_byte_size, DW_FORM_udata], [DW_AT_encoding, DW_FORM_data1]]);
-  const composite: [number, number][] = [
-    [DW_AT_name, DW_FORM_string], [DW_AT_byte_size, DW_FORM_udata], [DW_AT_MIPS_fde, DW_FORM_sec_offset], [DW_AT_KATANA_old_byte_size, DW_FORM_udata],
-  ];
-  declare(ABBREV_STRUCT, DW_TAG_structure_type, true, composite);
-  declare(ABBREV_UNION, DW_TAG_union_type, true, composite);
-  declare(ABBREV_STRUCT_TRANSFORMED_BY, DW_TAG_structure_type, true, [...composite, [DW_AT_KATANA_transformer, DW_FORM_addr]]);
-  declare(ABBREV_UNION_TRANSFORMED_BY, DW_TAG_union_type, true, [...composite, [DW_AT_KATANA_transformer, DW_FORM_addr]]);
+  const layout: [number, number][] = [[DW_AT_byte_size, DW_FORM_udata], [DW_AT_MIPS_fde, DW_FORM_sec_offset], [DW_AT_KATANA_old_byte_size, DW_FORM_udata]];
+  for (const union of [false, true]) {
+    for (const tagged of [false, true]) {
+      for (const transformer of [false, true]) {
+        declare(compositeAbbrev(union, tagged, transformer), union ? DW_TAG_union_type : DW_TAG_structure_type, true, [
+          ...(tagged ? [[DW_AT_name, DW_FORM_string] as [number, number]] : []), ...layout,
+          ...(transformer ? [[DW_AT_KATANA_transformer, DW_FORM_addr] as [number, number]] : []),
+        ]);
+      }
+    }
+  }
   declare(ABBREV_POINTER, DW_TAG_pointer_type, false, [[DW_AT_byte_size, DW_FORM_data1], [DW_AT_type, DW_FORM_ref4]]);
+  declare(ABBREV_TYPEDEF, DW_TAG_typedef, false, [[DW_AT_name, DW_FORM_string], [DW_AT_type, DW_FORM_ref4]]);
   const member: [number, number][] = [[DW_AT_name, DW_FORM_string], [DW_AT_data_member_location, DW_FORM_udata], [DW_AT_byte_size, DW_FORM_udata]];
   declare(ABBREV_MEMBER_TYPED, DW_TAG_member, false, [...member, [DW_AT_type, DW_FORM_ref4]]);
   declare(ABBREV_MEMBER, DW_TAG_member, false, member);
@@ -178,11 +190,14 @@ export function encodeDebugInfo(
         baseTypes.set(key, info.length - start);
         info.uleb(ABBREV_BASE_TYPE).cstring(m.base.name).uleb(m.size).u8(m.base.encoding);
       }
-      typeDies.set(index, info.length - start);
-      const union = type.name.startsWith('union ');
-      const transformer = type.transformer !== undefined;
-      const code = union ? (transformer ? ABBREV_UNION_TRANSFORMED_BY : ABBREV_UNION) : transformer ? ABBREV_STRUCT_TRANSFORMED_BY : ABBREV_STRUCT;
-      info.uleb(code).cstring(type.name.replace(/^(struct|union) /, '')).uleb(type.newSize);
+      // 'struct stats' is a struct with a tag; a typedef name ('stats_t' of `typedef struct { ... }
+      // stats_t`) an anonymous struct followed by the typedef naming it, which variables refer to.
+      const tagged = /^(struct|union) (.+)$/.exec(type.name);
+      const union = tagged ? tagged[1] === 'union' : false;
+      const structDie = info.length - start;
+      info.uleb(compositeAbbrev(union, tagged !== null, type.transformer !== undefined));
+      if (tagged) info.cstring(tagged[2]!);
+      info.uleb(type.newSize);
       fdes.push({ at: info.length, fdeOffset: data.fdeOffsets[index]! });
       info.u32(0).uleb(type.oldSize);
       if (type.transformer !== undefined) {
@@ -199,6 +214,8 @@ export function encodeDebugInfo(
         }
       }
       info.u8(0);
+      typeDies.set(index, tagged === null ? info.length - start : structDie);
+      if (tagged === null) info.uleb(ABBREV_TYPEDEF).cstring(type.name).u32(structDie);
     });
     const pointerDies = new Map<number, number>();
     const pointerTo = (type: number, what: string): number => {
