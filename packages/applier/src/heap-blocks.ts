@@ -17,25 +17,29 @@
 // chance only with a vanishing probability, and is then rejected at the first inconsistent chunk.
 import type { ProcessMemory } from '@katana/ptrace';
 import { readMaps, type MapEntry } from './process.js';
-import { readU64 } from './transform-vm.js';
 
 const CHUNK_HEADER = 16;
 const MIN_CHUNK = 32;
-const PREV_INUSE = 1n;
-const IS_MMAPPED = 2n;
-const FLAGS = 7n;
+const PREV_INUSE = 1;
+const IS_MMAPPED = 2;
 /** How far into [heap] the first chunk may start (a static program's TLS block lies before it). */
 const HEAP_SEARCH = 64 * 1024;
 /** How far into other anonymous memory (heap_info and a thread arena's malloc_state). */
 const ARENA_SEARCH = 8 * 1024;
 
-/** A malloc'd block, or why a pointer is not one. */
-export type BlockVerdict = { start: bigint; usable: number } | { rejected: string };
+/**
+ * A malloc'd block, or why a pointer is not one. `region` and `granule` name it densely (the heap's
+ * index, the chunk's offset / 16), so that callers can keep per-block data in typed arrays.
+ */
+export type BlockVerdict = { start: number; usable: number; region: number; granule: number } | { rejected: string };
 
-/** One candidate mapping, read and indexed on first use. */
+/** One candidate mapping, read and indexed on first use. Addresses are numbers: user space is below 2^47. */
 interface HeapRegion {
   entry: MapEntry;
+  start: number;
+  end: number;
   bytes?: Uint8Array;
+  view?: DataView;
   /** One bit per 16 bytes: a chunk starts there. Undefined when no chain of chunks covers the mapping. */
   chunks?: Uint8Array;
   indexed: boolean;
@@ -50,51 +54,58 @@ export class HeapBlocks {
     const regions = readMaps(pid)
       .filter((m) => m.perms.startsWith('rw') && (m.path === '[heap]' || m.path === ''))
       .sort((a, b) => (a.start < b.start ? -1 : 1))
-      .map((entry) => ({ entry, indexed: false }));
+      .map((entry) => ({ entry, start: Number(entry.start), end: Number(entry.end), indexed: false }));
     return new HeapBlocks(memory, regions);
   }
 
   /** The block whose user bytes start at `pointer`, or why there is none. */
-  blockAt(pointer: bigint): BlockVerdict {
-    const region = this.regionOf(pointer);
-    if (!region) return { rejected: 'not in the heap' };
+  blockAt(pointer: number): BlockVerdict {
+    const index = this.regionIndexOf(pointer);
+    if (index < 0) return { rejected: 'not in the heap' };
+    const region = this.regions[index]!;
     this.index(region);
     if (!region.chunks) return { rejected: 'in memory that is not a malloc heap' };
-    const start = region.entry.start;
-    const chunk = pointer - BigInt(CHUNK_HEADER);
-    if (chunk < start || (pointer & 15n) !== 0n) return { rejected: 'not the start of a heap block' };
-    const at = Number(chunk - start);
-    if ((region.chunks[Math.floor(at / 128)]! & (1 << (Math.floor(at / 16) & 7))) === 0) return { rejected: 'not the start of a heap block' };
-    const bytes = region.bytes!;
-    const header = readU64(bytes, at + 8);
-    const size = Number(header & ~FLAGS);
+    const at = pointer - CHUNK_HEADER - region.start;
+    if (at < 0 || pointer % 16 !== 0) return { rejected: 'not the start of a heap block' };
+    const granule = at / 16;
+    if ((region.chunks[granule >>> 3]! & (1 << (granule & 7))) === 0) return { rejected: 'not the start of a heap block' };
+    const view = region.view!;
+    const flags = view.getUint32(at + 8, true) & 7;
+    const size = (view.getUint32(at + 8, true) - flags) + view.getUint32(at + 12, true) * 0x100000000;
     const next = at + size;
-    if (next >= bytes.length) {
-      if ((header & IS_MMAPPED) === 0n) return { rejected: 'in the free top of the heap' };
-    } else if ((readU64(bytes, next + 8) & PREV_INUSE) === 0n) return { rejected: 'in a freed heap block' };
-    const usable = (header & IS_MMAPPED) !== 0n ? size - CHUNK_HEADER : size - CHUNK_HEADER / 2;
-    return { start: pointer, usable };
+    const mmapped = (flags & IS_MMAPPED) !== 0;
+    if (next >= region.bytes!.length) {
+      if (!mmapped) return { rejected: 'in the free top of the heap' };
+    } else if ((view.getUint32(next + 8, true) & PREV_INUSE) === 0) return { rejected: 'in a freed heap block' };
+    return { start: pointer, usable: mmapped ? size - CHUNK_HEADER : size - CHUNK_HEADER / 2, region: index, granule };
+  }
+
+  /** How many 16-byte granules heap `region` (of a BlockVerdict) has. */
+  granules(region: number): number {
+    const r = this.regions[region]!;
+    return Math.ceil((r.end - r.start) / 16);
   }
 
   /** `size` bytes at `address` from the snapshot (no copy), or undefined outside the heaps read so far. */
-  read(address: bigint, size: number): Uint8Array | undefined {
-    const region = this.regionOf(address);
-    if (!region?.bytes || address + BigInt(size) > region.entry.end) return undefined;
-    const at = Number(address - region.entry.start);
+  read(address: number, size: number): Uint8Array | undefined {
+    const index = this.regionIndexOf(address);
+    const region = this.regions[index];
+    if (!region?.bytes || address + size > region.end) return undefined;
+    const at = address - region.start;
     return region.bytes.subarray(at, at + size);
   }
 
-  private regionOf(address: bigint): HeapRegion | undefined {
+  private regionIndexOf(address: number): number {
     let low = 0;
     let high = this.regions.length - 1;
     while (low <= high) {
       const mid = (low + high) >> 1;
       const r = this.regions[mid]!;
-      if (address < r.entry.start) high = mid - 1;
-      else if (address >= r.entry.end) low = mid + 1;
-      else return r;
+      if (address < r.start) high = mid - 1;
+      else if (address >= r.end) low = mid + 1;
+      else return mid;
     }
-    return undefined;
+    return -1;
   }
 
   private index(region: HeapRegion): void {
@@ -104,6 +115,7 @@ export class HeapBlocks {
     const bytes = this.memory.tryRead(start, Number(end - start));
     if (!bytes) return;
     region.bytes = bytes;
+    region.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const search = Math.min(bytes.length - MIN_CHUNK, path === '[heap]' ? HEAP_SEARCH : ARENA_SEARCH);
     for (let first = 0; first <= search; first += 16) {
       const chunks = chainFrom(bytes, first);
@@ -130,7 +142,8 @@ function chainFrom(bytes: Uint8Array, first: number): Uint8Array | undefined {
     if (at + CHUNK_HEADER > end) return undefined;
     const size = sizeAt(at);
     if (size < MIN_CHUNK || size % 16 !== 0 || at + size > end) return undefined;
-    chunks[Math.floor(at / 128)]! |= 1 << (Math.floor(at / 16) & 7);
+    const granule = at / 16;
+    chunks[Math.floor(granule / 8)]! |= 1 << (granule % 8);
     at += size;
   }
   return at === end ? chunks : undefined;
