@@ -9,7 +9,8 @@
 // usable size (malloc_usable_size) is size - 8 for an arena chunk (it may use the next chunk's
 // prev_size) and size - 16 for an mmapped one.
 //
-// read() takes one snapshot per mapping, in one read each: [heap] and every anonymous rw mapping.
+// read() takes one snapshot per mapping, in one read each ([heap] in 256 KiB pieces, each walked as
+// soon as it is read, while still in the CPU's cache): [heap] and every anonymous rw mapping.
 //   - [heap], the main arena: its chunks are walked from the first to the top chunk, which ends at
 //     the mapping's end, and their starts indexed (sorted offsets, binary search). The first chunk
 //     is at the mapping's start in a dynamic executable; a static one puts its TLS block (sbrk'ed
@@ -21,6 +22,8 @@
 //   - Chunks glibc mmapped on their own (IS_MMAPPED: large requests) sit at a page boundary of an
 //     anonymous mapping (adjacent ones merge into one mapping); they are checked by their header:
 //     size page-aligned, IS_MMAPPED, within the mapping.
+// Threads' stacks are anonymous rw mappings too and are read like the rest (mostly untouched pages:
+// about 4 ms per 8 MiB stack here); mappings over MAX_SNAPSHOT_BYTES are left out (`skipped`).
 // A walk that fails (a corrupt heap, a layout we do not know) leaves that region to header checks:
 // size aligned to 16 and within the region, next chunk's header sane, its PREV_INUSE set; those
 // cannot tell an interior pointer whose bytes happen to look like a header from a block.
@@ -32,10 +35,11 @@
 // to indexed blocks. Fastbin chunks (small blocks freed once the 7-entry tcache bin is full) are
 // NOT detected: blockAt accepts them as live. Blocks freed to the unsorted/small/large bins (or
 // merged into the top chunk) are rejected.
-import type { ProcessMemory } from '@katana/ptrace';
+import { isPtraceError, type ProcessMemory } from '@katana/ptrace';
 import { readMaps, type MapEntry } from './process.js';
 
 const SIZE_SZ = 8;
+const MAX_ADDRESS = 2 ** 53;
 const CHUNK_HDR_SZ = 16;
 const MINSIZE = 32;
 const MALLOC_ALIGN_MASK = 15;
@@ -51,6 +55,8 @@ const HEAP_INFO_SIZE = 48;
 const MALLOC_STATE_SIZE = 2200;
 /** Mappings larger than this are not snapshotted (a sparse reservation would not fit in memory). */
 export const MAX_SNAPSHOT_BYTES = 2 ** 31;
+// [heap] is read in pieces this large (fits a CPU's L2 cache), each walked before the next is read.
+const HEAP_READ_PIECE = 256 * 1024;
 // How far past where the first chunk should be we look for it (a static executable's TLS block).
 const FIRST_CHUNK_SEARCH = 64 * 1024;
 // tcache_perthread_struct: uint16_t counts[64]; tcache_entry *entries[64] (chunk size 0x290).
@@ -113,25 +119,40 @@ export class HeapBlocks {
 
   /**
    * Snapshots [heap] and the anonymous rw mappings of `pid` (which must stay stopped while the
-   * snapshot is used), one read per mapping, and indexes the chunks of every arena heap.
+   * snapshot is used), one read per mapping ([heap]: in pieces, walked as they arrive), and indexes
+   * the chunks of every arena heap.
    */
   static read(pid: number, memory: ProcessMemory): HeapBlocks {
     const snapshots: Snapshot[] = [];
     const skipped: MapEntry[] = [];
+    let mainWalk: ChunkWalk | undefined;
     for (const m of readMaps(pid)) {
       if (!isHeapCandidate(m)) continue;
-      if (m.end - m.start > BigInt(MAX_SNAPSHOT_BYTES)) {
+      const length = Number(m.end - m.start);
+      if (length > MAX_SNAPSHOT_BYTES) {
         skipped.push(m);
         continue;
       }
-      const bytes = memory.tryRead(m.start, Number(m.end - m.start));
-      if (bytes === null) continue; // unmapped meanwhile, or not readable
-      snapshots.push({
-        start: Number(m.start), end: Number(m.end), bytes, words: new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2), isHeap: m.path === '[heap]',
-      });
+      const bytes = new Uint8Array(length);
+      const snapshot: Snapshot = {
+        start: Number(m.start), end: Number(m.end), bytes, words: new Uint32Array(bytes.buffer, 0, length >>> 2), isHeap: m.path === '[heap]',
+      };
+      // [heap] is read in pieces, each walked while it is still in the CPU's cache: walking a
+      // 64 MB heap after reading it all would stream it from memory a second time.
+      const walk = snapshot.isHeap ? new ChunkWalk(snapshot, snapshot.start, snapshot.end, true) : undefined;
+      const piece = walk === undefined ? length : HEAP_READ_PIECE;
+      let read = true;
+      for (let at = 0; at < length && read; at += piece) {
+        const end = Math.min(at + piece, length);
+        read = tryReadInto(memory, m.start + BigInt(at), bytes.subarray(at, end));
+        walk?.advance(snapshot.start + end);
+      }
+      if (!read) continue; // unmapped meanwhile, or not readable
+      snapshots.push(snapshot);
+      if (walk !== undefined) mainWalk = walk;
     }
     const blocks = new HeapBlocks(snapshots, skipped);
-    blocks.#index();
+    blocks.#index(mainWalk);
     return blocks;
   }
 
@@ -153,8 +174,8 @@ export class HeapBlocks {
    * it is not the start of a live block ("not in the heap", "not the start of a block", ...).
    */
   blockAt(pointer: bigint): BlockVerdict {
-    if (pointer <= 0n || pointer >= 1n << 53n) return { rejected: 'not in the heap' };
-    const p = Number(pointer);
+    const p = Number(pointer); // exact below 2^53, where user space lies; no BigInt arithmetic per call
+    if (!(p > 0 && p < MAX_ADDRESS)) return { rejected: 'not in the heap' };
     const snapshot = this.#snapshotAt(p);
     if (snapshot === undefined) return { rejected: 'not in the heap' };
     if ((p & MALLOC_ALIGN_MASK) !== 0) return { rejected: 'not the start of a block' };
@@ -169,8 +190,8 @@ export class HeapBlocks {
 
   /** `size` bytes at `address` from the snapshot (a view, not a copy), or undefined when not all of them are in it. */
   read(address: bigint, size: number): Uint8Array | undefined {
-    if (address < 0n || address >= 1n << 53n) return undefined;
     const a = Number(address);
+    if (!(a >= 0 && a < MAX_ADDRESS)) return undefined;
     const snapshot = this.#snapshotAt(a);
     if (snapshot === undefined || a + size > snapshot.end) return undefined;
     return snapshot.bytes.subarray(a - snapshot.start, a - snapshot.start + size);
@@ -178,10 +199,11 @@ export class HeapBlocks {
 
   // ---- indexing ----
 
-  #index(): void {
+  // `mainWalk`: the walk of [heap] from its start, done while reading it.
+  #index(mainWalk: ChunkWalk | undefined): void {
     for (const snapshot of this.#snapshots) {
       if (snapshot.isHeap) {
-        this.#walkHeap(snapshot, 'main arena', snapshot.start, snapshot.end, [snapshot.start], snapshot.start + FIRST_CHUNK_SEARCH, true);
+        this.#walkHeap(snapshot, 'main arena', snapshot.start, snapshot.end, [snapshot.start], snapshot.start + FIRST_CHUNK_SEARCH, true, mainWalk);
         continue;
       }
       // Thread arena heaps: at HEAP_MAX_SIZE-aligned addresses, with a sane heap_info.
@@ -197,15 +219,22 @@ export class HeapBlocks {
   }
 
   // Walks a heap from its first chunk: tries `guesses`, then every 16-aligned offset from the
-  // region's start up to `searchEnd`; the first walk that ends where a heap ends wins.
-  #walkHeap(snapshot: Snapshot, kind: HeapRegion['kind'], start: number, end: number, guesses: number[], searchEnd: number, mainArena: boolean): void {
+  // region's start up to `searchEnd`; the first walk that ends where a heap ends wins. `done` is a
+  // walk from guesses[0] made already.
+  #walkHeap(
+    snapshot: Snapshot, kind: HeapRegion['kind'], start: number, end: number, guesses: number[], searchEnd: number, mainArena: boolean, done?: ChunkWalk,
+  ): void {
     const tried = new Set<number>();
     const attempt = (first: number): boolean => {
       if (tried.has(first)) return false;
       tried.add(first);
-      const walk = walkChunks(snapshot, first, end, mainArena);
-      if (walk === undefined) return false;
-      this.#walks.push({ snapshot, kind, regionStart: start, regionEnd: end, chunks: walk.chunks, from: first, to: walk.to, top: walk.top });
+      let walk = done;
+      if (walk === undefined || walk.first !== first) {
+        walk = new ChunkWalk(snapshot, first, end, mainArena);
+        walk.advance(end);
+      }
+      if (walk.state === 'walking' || walk.state === 'failed') return false;
+      this.#walks.push({ snapshot, kind, regionStart: start, regionEnd: end, chunks: walk.chunks.subarray(0, walk.count), from: first, to: walk.to, top: walk.state === 'top' });
       return true;
     };
     if (guesses.some(attempt)) return;
@@ -262,8 +291,10 @@ export class HeapBlocks {
   }
 
   #walkAt(address: number): Walk | undefined {
-    if (this.#lastWalk !== undefined && address >= this.#lastWalk.from && address < this.#lastWalk.to) return this.#lastWalk;
-    return this.#walks.find((w) => address >= w.regionStart && address < w.regionEnd);
+    const last = this.#lastWalk;
+    if (last !== undefined && address >= last.from && address < last.to) return last;
+    for (const w of this.#walks) if (address >= w.regionStart && address < w.regionEnd) return w;
+    return undefined;
   }
 
   #fromWalk(walk: Walk, chunk: number, pointer: bigint): BlockVerdict {
@@ -272,8 +303,12 @@ export class HeapBlocks {
       return chunk < walk.from ? { rejected: 'not in the heap' } : { rejected: 'not the start of a block' };
     }
     const offset = chunk - walk.snapshot.start;
+    // Lists are often allocated in order (or in reverse): try the neighbours of the last hit first.
     let i = -1;
-    if (walk === this.#lastWalk && walk.chunks[this.#lastIndex + 1] === offset) i = this.#lastIndex + 1;
+    const last = walk === this.#lastWalk ? this.#lastIndex : -2;
+    if (walk.chunks[last + 1] === offset) i = last + 1;
+    else if (last > 0 && walk.chunks[last - 1] === offset) i = last - 1;
+    else if (last >= 0 && walk.chunks[last] === offset) i = last;
     else i = indexOf(walk.chunks, offset);
     if (i < 0) {
       const containing = lowerBound(walk.chunks, offset) - 1;
@@ -304,14 +339,13 @@ export class HeapBlocks {
   // A heap region whose walk failed: the chunk's own header and the next one's.
   #byHeader(snapshot: Snapshot, chunk: number, end: number, mainArena: boolean, pointer: bigint): BlockVerdict {
     const offset = chunk - snapshot.start;
-    const field = sizeField(snapshot, offset);
-    const size = field - (field % 8);
-    if (size < MINSIZE || size % 16 !== 0 || chunk + size + CHUNK_HDR_SZ > end || (field & IS_MMAPPED) !== 0) return { rejected: 'not the start of a block' };
-    if (((field & NON_MAIN_ARENA) !== 0) === mainArena) return { rejected: 'not the start of a block' };
-    const next = sizeField(snapshot, offset + size);
-    const nextSize = next - (next % 8);
+    const size = sizeAt(snapshot, offset);
+    const flags = flagsAt(snapshot, offset);
+    if (size < MINSIZE || size % 16 !== 0 || chunk + size + CHUNK_HDR_SZ > end || (flags & IS_MMAPPED) !== 0) return { rejected: 'not the start of a block' };
+    if (((flags & NON_MAIN_ARENA) !== 0) === mainArena) return { rejected: 'not the start of a block' };
+    const nextSize = sizeAt(snapshot, offset + size);
     if (nextSize !== 0 && (nextSize < CHUNK_HDR_SZ || nextSize % 16 !== 0 || chunk + size + nextSize > end)) return { rejected: 'not the start of a block' };
-    if ((next & PREV_INUSE) === 0) return { rejected: 'in a freed block' };
+    if ((flagsAt(snapshot, offset + size) & PREV_INUSE) === 0) return { rejected: 'in a freed block' };
     if (this.#inTcache(snapshot, chunk)) return { rejected: 'in a freed block (in a tcache)' };
     return { start: pointer, usable: size - SIZE_SZ };
   }
@@ -347,63 +381,111 @@ function heapInfo(snapshot: Snapshot, h: number): { arena: number; size: number 
   return { arena, size };
 }
 
-// Walks chunks from `first` (an address) to `end`. Succeeds when the chunks tile [first, end) exactly
-// (the last being the top chunk) or stop at a double fencepost (sizes 16 and 0); chunk starts are
-// offsets into the snapshot.
-function walkChunks(snapshot: Snapshot, first: number, end: number, mainArena: boolean): { chunks: Float64Array; to: number; top: boolean } | undefined {
-  const words = snapshot.words;
-  const base = snapshot.start;
-  let offset = first - base;
-  const stop = end - base;
-  if (offset + CHUNK_HDR_SZ > stop || (words[(offset + SIZE_SZ) >>> 2]! & PREV_INUSE) === 0) return undefined; // the first chunk has PREV_INUSE
-  let chunks = new Float64Array(1024);
-  let count = 0;
-  for (;;) {
-    if (offset === stop) break;
-    if (offset + CHUNK_HDR_SZ > stop) return undefined;
-    const low = words[(offset + SIZE_SZ) >>> 2]!;
-    const size = (low - (low & SIZE_BITS)) + words[(offset + SIZE_SZ + 4) >>> 2]! * 0x100000000;
-    if (size === CHUNK_HDR_SZ && count > 0) {
-      // A double fencepost: this chunk of size 16, then one of size 0.
-      const after = words[(offset + CHUNK_HDR_SZ + SIZE_SZ) >>> 2]! & ~SIZE_BITS;
-      if (after !== 0 || offset + 2 * CHUNK_HDR_SZ > stop) return undefined;
-      return { chunks: chunks.subarray(0, count), to: offset + base, top: false };
-    }
-    if (size < MINSIZE || (size & MALLOC_ALIGN_MASK) !== 0 || offset + size > stop || (low & IS_MMAPPED) !== 0) return undefined;
-    // The main arena's chunks never carry NON_MAIN_ARENA. (A thread arena's in-use chunks do, but
-    // its free ones, remainders and top need not: set_head(p, size | PREV_INUSE).)
-    if (mainArena && (low & NON_MAIN_ARENA) !== 0) return undefined;
-    if (count === chunks.length) {
-      const grown = new Float64Array(count * 2);
-      grown.set(chunks);
-      chunks = grown;
-    }
-    chunks[count++] = offset;
-    offset += size;
+// Walks chunks from `first` (an address) to `end`, as far as the snapshot has been read. It succeeds
+// when the chunks tile [first, end) exactly (the last being the top chunk: state 'top') or stop at a
+// double fencepost (sizes 16 and 0: state 'fencepost'); chunk starts are offsets into the snapshot.
+class ChunkWalk {
+  chunks = new Float64Array(1024);
+  count = 0;
+  state: 'walking' | 'failed' | 'top' | 'fencepost' = 'walking';
+  /** Where the walk ended (an address), once it is 'top' or 'fencepost'. */
+  to = 0;
+  #offset: number;
+  readonly #stop: number;
+
+  constructor(readonly snapshot: Snapshot, readonly first: number, end: number, readonly mainArena: boolean) {
+    this.#offset = first - snapshot.start;
+    this.#stop = end - snapshot.start;
   }
-  return count === 0 ? undefined : { chunks: chunks.subarray(0, count), to: end, top: true };
+
+  /** Walks on through the chunks whose headers lie below `readTo` (an address: what has been read). */
+  advance(readTo: number): void {
+    const words = this.snapshot.words;
+    const stop = this.#stop;
+    const readable = readTo - this.snapshot.start;
+    let offset = this.#offset;
+    let count = this.count;
+    let chunks = this.chunks;
+    // The loop runs once per chunk (a million for a 64 MB heap of small blocks): integers only.
+    while (this.state === 'walking') {
+      if (offset === stop) {
+        this.state = count === 0 ? 'failed' : 'top';
+        this.to = stop + this.snapshot.start;
+        break;
+      }
+      if (offset + 2 * CHUNK_HDR_SZ > readable && readable < stop) break; // its header is not read yet
+      if (offset + CHUNK_HDR_SZ > stop) {
+        this.state = 'failed';
+        break;
+      }
+      const at = (offset + SIZE_SZ) >>> 2;
+      const low = words[at]!;
+      const high = words[at + 1]!;
+      const size = high === 0 ? (low & ~SIZE_BITS) >>> 0 : ((low & ~SIZE_BITS) >>> 0) + high * 0x100000000;
+      if (count === 0 && (low & PREV_INUSE) === 0) {
+        this.state = 'failed'; // the first chunk of a heap has PREV_INUSE
+        break;
+      }
+      if (size === CHUNK_HDR_SZ && count > 0) {
+        // A double fencepost: this chunk of size 16, then one of size 0.
+        const ok = offset + 2 * CHUNK_HDR_SZ <= stop && (words[at + 4]! & ~SIZE_BITS) === 0 && words[at + 5] === 0;
+        this.state = ok ? 'fencepost' : 'failed';
+        this.to = offset + this.snapshot.start;
+        break;
+      }
+      // The main arena's chunks never carry NON_MAIN_ARENA. (A thread arena's in-use chunks do, but
+      // its free ones, remainders and top need not: set_head(p, size | PREV_INUSE).)
+      if (size < MINSIZE || (size & MALLOC_ALIGN_MASK) !== 0 || offset + size > stop || (low & IS_MMAPPED) !== 0 || (this.mainArena && (low & NON_MAIN_ARENA) !== 0)) {
+        this.state = 'failed';
+        break;
+      }
+      if (count === chunks.length) {
+        const grown = new Float64Array(count * 2);
+        grown.set(chunks);
+        chunks = grown;
+      }
+      chunks[count++] = offset;
+      offset += size;
+    }
+    this.#offset = offset;
+    this.count = count;
+    this.chunks = chunks;
+  }
+}
+
+// memory.readInto; false when the range is not (wholly) mapped.
+function tryReadInto(memory: ProcessMemory, address: bigint, bytes: Uint8Array): boolean {
+  try {
+    memory.readInto(address, bytes);
+    return true;
+  } catch (error) {
+    if (isPtraceError(error, 'EIO', 'EFAULT')) return false;
+    throw error;
+  }
 }
 
 function isMmappedChunk(snapshot: Snapshot, chunk: number): boolean {
   if (chunk < snapshot.start || chunk + CHUNK_HDR_SZ > snapshot.end) return false;
   const offset = chunk - snapshot.start;
   const prevSize = word(snapshot, chunk);
-  const field = sizeField(snapshot, offset);
-  const size = field - (field % 8);
-  if ((field & SIZE_BITS) !== IS_MMAPPED || size < PAGE) return false;
+  const size = sizeAt(snapshot, offset);
+  if (flagsAt(snapshot, offset) !== IS_MMAPPED || size < PAGE) return false;
   if ((chunk - prevSize) % PAGE !== 0 || (prevSize + size) % PAGE !== 0 || chunk - prevSize < snapshot.start) return false;
   return chunk + size <= snapshot.end;
 }
 
-// The size field (with its flag bits) of the chunk at `offset` in the snapshot.
-function sizeField(snapshot: Snapshot, offset: number): number {
+// The size of the chunk at `offset` in the snapshot, without its flag bits (integer operations only:
+// this runs once per lookup).
+function sizeAt(snapshot: Snapshot, offset: number): number {
   const at = (offset + SIZE_SZ) >>> 2;
-  return snapshot.words[at]! + snapshot.words[at + 1]! * 0x100000000;
+  const low = (snapshot.words[at]! & ~SIZE_BITS) >>> 0;
+  const high = snapshot.words[at + 1]!;
+  return high === 0 ? low : low + high * 0x100000000;
 }
 
-function sizeAt(snapshot: Snapshot, offset: number): number {
-  const field = sizeField(snapshot, offset);
-  return field - (field % 8);
+// The flag bits (PREV_INUSE, IS_MMAPPED, NON_MAIN_ARENA) of the chunk at `offset`.
+function flagsAt(snapshot: Snapshot, offset: number): number {
+  return snapshot.words[(offset + SIZE_SZ) >>> 2]! & SIZE_BITS;
 }
 
 // The 8-byte word at `address` (inside the snapshot) as a number.

@@ -37,6 +37,16 @@ export { Breakpoints, INT3 } from './breakpoints.js';
 export { stepOut, MAX_STEPS } from './step-out.js';
 export { restartInterruptedWait } from './restart-wait.js';
 export * from './remote-syscall.js';
+export {
+  remoteCall, signalName, RED_ZONE, RemoteCallError, RemoteCallTimeoutError, RemoteCallCrashError, RemoteCallExitError, type RemoteCallOptions,
+} from './remote-call.js';
+export { ALLOCATE_EACH, FREE_EACH, CALL_EACH, assemble, stubPage, type StubInstruction, type StubPage } from './call-stubs.js';
+export { TargetCalls, TargetOutOfMemoryError, BATCH_LIMIT, type ScratchMapping } from './target-calls.js';
+export {
+  findAllocator, ALLOCATOR_ENTRY_POINTS, AllocatorNotFoundError, type Allocator, type AllocatorRange, type ProvidedFunction,
+} from './allocator.js';
+export { searchOrder } from './link-map.js';
+export { HeapBlocks, HEAP_MAX_SIZE, MAX_SNAPSHOT_BYTES, type BlockVerdict, type HeapRegion } from './heap-blocks.js';
 export { applyPatchToFile, type FileApplyOptions, type FileApplyReport } from './persist/apply-file.js';
 export { readFileRegistry, findFileRegistry, encodeRegistryNote, NT_KATANA_REGISTRY, type FileRegistry } from './persist/file-registry.js';
 export { PersistError, FileAlreadyPatchedError, FileBaseMismatchError, FileBuildIdMismatchError } from './persist/errors.js';

@@ -86,6 +86,17 @@ export class TargetCalls {
     return out;
   }
 
+  /** Address of the int3 the stubs return to, usable as remoteCall's returnSite while this is open. */
+  get returnSite(): bigint {
+    if (this.#code === undefined) throw new ApplierError(`TargetCalls of pid ${this.#pid} is closed`);
+    return this.#code + BigInt(this.#layout.returnSite);
+  }
+
+  /** One call of `fn` with up to six `args` on this instance's thread (remoteCall); returns rax. */
+  call(fn: bigint, args: bigint[], name: string): bigint {
+    return remoteCall(this.#pid, this.#tid, fn, args, { returnSite: this.returnSite, timeoutMs: this.#timeoutMs, name, memory: this.#memory });
+  }
+
   /**
    * malloc(size) `count` times in the target; returns the blocks in order. When malloc returns
    * NULL first, the blocks obtained are freed (with `free`, or the process's free() found by
@@ -158,12 +169,7 @@ export class TargetCalls {
 
   #call(offset: number, args: bigint[], name: string): bigint {
     if (this.#code === undefined) throw new ApplierError(`TargetCalls of pid ${this.#pid} is closed`);
-    return remoteCall(this.#pid, this.#tid, this.#code + BigInt(offset), args, {
-      returnSite: this.#code + BigInt(this.#layout.returnSite),
-      timeoutMs: this.#timeoutMs,
-      name,
-      memory: this.#memory,
-    });
+    return this.call(this.#code + BigInt(offset), args, name);
   }
 
   // The data region's address, remapped larger first when it holds fewer than `bytes`.

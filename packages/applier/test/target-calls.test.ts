@@ -142,6 +142,12 @@ test('a malloc that fails half way: TargetOutOfMemoryError, and the blocks obtai
   assert.equal(await inUse(ctx), before);
 });
 
+test('call runs one function and returns its result', (ctx) => {
+  const block = ctx.calls.call(ctx.allocator.malloc, [100n], 'malloc');
+  assert.ok(block > 0n && block % 16n === 0n);
+  ctx.calls.call(ctx.allocator.free, [block], 'free');
+});
+
 test('close unmaps the stubs and the data region; a second close does nothing', (ctx) => {
   const calls = TargetCalls.open(ctx.target.pid, ctx.target.pid, ctx.memory, { timeoutMs: 1000 });
   calls.freeEach(ctx.allocator.free, [0n]);
