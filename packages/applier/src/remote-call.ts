@@ -19,6 +19,11 @@
 // Limits: the function must not create threads (their clone events are not followed) nor longjmp
 // out; a call that crashes or times out may leave what it was doing half done (a lock held, a
 // block half linked); it runs on the thread's own stack, with the thread's signal mask and TLS.
+// After a timeout the thread is left in an interrupt stop, where Linux may ignore a signal
+// injected by PTRACE_CONT: a signal ThreadGroup holds for that thread could be lost. And when the
+// timed-out call was itself inside a system call restarted through restart_syscall (a timed futex
+// wait, clock_nanosleep), the kernel's per-thread restart block is now that call's, so a
+// clock_nanosleep the thread was interrupted in before the call would restart with it.
 import { constants } from 'node:os';
 import {
   NT_X86_XSTATE,
