@@ -21,9 +21,10 @@
 // block half linked); it runs on the thread's own stack, with the thread's signal mask and TLS.
 // After a timeout the thread is left in an interrupt stop, where Linux may ignore a signal
 // injected by PTRACE_CONT: a signal ThreadGroup holds for that thread could be lost. And when the
-// timed-out call was itself inside a system call restarted through restart_syscall (a timed futex
-// wait, clock_nanosleep), the kernel's per-thread restart block is now that call's, so a
-// clock_nanosleep the thread was interrupted in before the call would restart with it.
+// call was itself interrupted (by the timeout, or by a signal we deferred) inside a system call
+// that restarts through restart_syscall (clock_nanosleep, a timed futex wait), the kernel's
+// per-thread restart block is now that call's: a clock_nanosleep the thread was stopped in before
+// the call would restart with it (and end early). malloc and free make no such calls.
 import { constants } from 'node:os';
 import {
   NT_X86_XSTATE,
