@@ -4,7 +4,7 @@
 // shown demangled; the JSON keeps the symbol `name` and adds `demangled` where it differs.
 import { demangle } from './demangle.js';
 import { shortPatchId } from './id.js';
-import { Cursor, DW_OP_plus_uconst } from '@katana/dwarf';
+import { Cursor, DW_OP_deref_size, DW_OP_plus_uconst } from '@katana/dwarf';
 import type { PatchObject, TransformRow } from './model.js';
 
 /** A symbol name, with its demangled form when it is a C++ name. */
@@ -28,7 +28,15 @@ export interface PatchDescription {
    */
   transformed: { name: string; file: string; type: string; count: number; oldAddress: string; oldSize: number; newSize: number; section: string; inPlace: boolean }[];
   /** The changed struct types, each member with where its bytes come from ('old +4', 'old +4 converted', 'initializer'). */
-  types: { name: string; file: string; oldSize: number; newSize: number; transformer?: string; members: { name: string; offset: number; size: number; from: string }[] }[];
+  /**
+   * Each transformed type side by side: the new layout's members with where each comes from in the
+   * old one, and the old layout's byte ranges nothing is taken from (removed members, padding).
+   */
+  types: {
+    name: string; file: string; oldSize: number; newSize: number; transformer?: string;
+    members: { name: string; offset: number; size: number; from: string }[];
+    notCarried: { offset: number; size: number }[];
+  }[];
   sizes: { text: number; rodata: number; data: number; bss: number; ehFrame: number };
 }
 
@@ -91,6 +99,7 @@ export function describePatchObject(po: PatchObject): PatchDescription {
       name: t.name, file: t.file, oldSize: t.oldSize, newSize: t.newSize,
       ...(t.transformer === undefined ? {} : { transformer: po.symbols[t.transformer]?.name ?? '?' }),
       members: t.members.map((m) => ({ name: m.name, offset: m.offset, size: m.size, from: memberSource(t.rows, m.offset, m.size) })),
+      notCarried: notCarried(t.rows, t.oldSize),
     })),
     sizes: { text: po.text.length, rodata: po.rodata.length, data: po.data.length, bss: po.bssSize, ehFrame: po.ehFrame?.length ?? 0 },
   };
@@ -105,6 +114,29 @@ function memberSource(rows: TransformRow[], offset: number, size: number): strin
   if (inside.every((r) => r.rule.kind === 'keep')) return 'initializer';
   if (inside.length === 1 && inside[0]!.offset === offset) return sourceOf(inside[0]!);
   return inside.map((r) => `+${r.offset - offset} ${sourceOf(r)}`).join(', ');
+}
+
+/** The byte ranges of the old object no row reads (a removed member, padding); unknown expressions count as reading nothing. */
+function notCarried(rows: TransformRow[], oldSize: number): { offset: number; size: number }[] {
+  const read = new Uint8Array(oldSize);
+  for (const row of rows) {
+    if (row.rule.kind === 'keep') continue;
+    const e = row.rule.expression;
+    if (e[0] !== DW_OP_plus_uconst) continue;
+    const c = new Cursor('expression', e, 1);
+    const from = c.ulebNumber();
+    // A conversion reads its DW_OP_deref_size operand's bytes; a copy or a pointer, the row's size.
+    const size = row.rule.kind === 'val-expression' && c.more && c.u8() === DW_OP_deref_size ? c.u8() : row.size;
+    read.fill(1, Math.min(from, oldSize), Math.min(from + size, oldSize));
+  }
+  const ranges: { offset: number; size: number }[] = [];
+  for (let at = 0; at < oldSize; at++) {
+    if (read[at]) continue;
+    const last = ranges[ranges.length - 1];
+    if (last && last.offset + last.size === at) last.size++;
+    else ranges.push({ offset: at, size: 1 });
+  }
+  return ranges;
 }
 
 /** Where a row's bytes come from, read off its DWARF expression ('old +4', 'old +4 converted', 'initializer'). */
@@ -142,8 +174,9 @@ export function formatPatchDescription(d: PatchDescription, file: string): strin
     else lines.push(`    moved     ${v.name} (${v.file || 'unknown file'}): ${v.type}, ${v.oldSize} -> ${v.newSize} bytes, from ${v.oldAddress} to .${v.section}.new`);
   }
   for (const t of d.types) {
-    lines.push(`    type      ${t.name} (${t.file}): ${t.oldSize} -> ${t.newSize} bytes${t.transformer ? `, then its transformer ${t.transformer}` : ''}`);
+    lines.push(`    type      ${t.name} (${t.file}): ${t.oldSize} -> ${t.newSize} bytes${t.transformer ? `, then its transformer ${t.transformer}` : ''}; new member <- old bytes`);
     for (const m of t.members) lines.push(`      ${m.name} at ${m.offset}, ${m.size} bytes: ${m.from}`);
+    for (const r of t.notCarried) lines.push(`      (not carried) old +${r.offset}, ${r.size} bytes: a removed member or padding`);
   }
   lines.push(`  externals   ${d.externals.length}`);
   for (const e of d.externals) lines.push(`    needs     ${shown(e)}${e.file ? ` (${e.file})` : ''}: ${e.resolution}`);
