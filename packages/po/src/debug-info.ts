@@ -3,7 +3,9 @@
 // globals, low/high pc in .text.new), and, for data patching, each transformed struct or union type
 // (its new layout: DW_TAG_member children with name, offset, size and base type, or a pointer type
 // when the member is a pointer the applier follows; DW_AT_MIPS_fde = its FDE in .debug_frame;
-// DW_AT_KATANA_old_byte_size; DW_AT_KATANA_transformer when the new source gives one) and each
+// DW_AT_KATANA_old_byte_size; DW_AT_KATANA_transformer when the new source gives one;
+// DW_AT_KATANA_rollback_fde = the FDE of its reverse program and DW_AT_KATANA_dropped_on_rollback =
+// the members a rollback drops, when it can be transformed back) and each
 // transformed variable (DW_AT_type the type, a pointer to it, or an array of either; DW_AT_location
 // its new storage, DW_AT_KATANA_old_location the target's, the same for a variable updated in place). This is
 // where the source file of a global function lives (ELF ties a file only to local symbols). Low pcs,
@@ -15,8 +17,10 @@ import {
   DW_AT_encoding,
   DW_AT_external,
   DW_AT_high_pc,
+  DW_AT_KATANA_dropped_on_rollback,
   DW_AT_KATANA_old_byte_size,
   DW_AT_KATANA_old_location,
+  DW_AT_KATANA_rollback_fde,
   DW_AT_KATANA_transformer,
   DW_AT_language,
   DW_AT_location,
@@ -87,7 +91,7 @@ export interface EncodedDebugInfo {
   lowPcs: { at: number; textOffset: number }[];
   /** Offsets in .debug_info of each unit's debug_abbrev_offset (all 0: one shared table). */
   abbrevOffsets: number[];
-  /** Offsets of each DW_AT_MIPS_fde (R_X86_64_32 against .debug_frame, addend the FDE's offset). */
+  /** Offsets of each DW_AT_MIPS_fde and DW_AT_KATANA_rollback_fde (R_X86_64_32 against .debug_frame, addend the FDE's offset). */
   fdes: { at: number; fdeOffset: number }[];
   /** Offsets of each address operand (R_X86_64_64 against a PO symbol): locations, transformers. */
   addresses: { at: number; symbol: number }[];
@@ -97,26 +101,30 @@ const ABBREV_UNIT = 1;
 const ABBREV_GLOBAL = 2;
 const ABBREV_LOCAL = 3;
 const ABBREV_BASE_TYPE = 4;
-const ABBREV_STRUCT = 5;
-const ABBREV_MEMBER_TYPED = 6;
-const ABBREV_MEMBER = 7;
-const ABBREV_ARRAY = 8;
-const ABBREV_SUBRANGE = 9;
-const ABBREV_VARIABLE_GLOBAL = 10;
-const ABBREV_VARIABLE_LOCAL = 11;
-const ABBREV_UNION = 12;
-const ABBREV_STRUCT_TRANSFORMED_BY = 13;
-const ABBREV_UNION_TRANSFORMED_BY = 14;
-const ABBREV_POINTER = 15;
+const ABBREV_MEMBER_TYPED = 5;
+const ABBREV_MEMBER = 6;
+const ABBREV_ARRAY = 7;
+const ABBREV_SUBRANGE = 8;
+const ABBREV_VARIABLE_GLOBAL = 9;
+const ABBREV_VARIABLE_LOCAL = 10;
+const ABBREV_POINTER = 11;
+/** Struct and union DIEs get codes from here on, one per combination of optional attributes used. */
+const ABBREV_FIRST_COMPOSITE = 12;
 
 /** Bytes of a location expression: DW_OP_addr and an 8-byte address. */
 const ADDR_EXPRESSION_SIZE = 9;
 
-/** Encodes the compile units, subprograms, transformed types (with `fdeOffsets` into .debug_frame) and variables of a patch. */
+/** Where each type's FDEs are in .debug_frame (debug-frame.ts). */
+export interface FdeOffsets {
+  fdeOffsets: number[];
+  rollbackFdeOffsets: (number | undefined)[];
+}
+
+/** Encodes the compile units, subprograms, transformed types (with their FDE offsets in .debug_frame) and variables of a patch. */
 export function encodeDebugInfo(
   functions: DescribedFunction[],
   producer: string,
-  data: { types: TransformedType[]; variables: DescribedVariable[]; fdeOffsets: number[] } = { types: [], variables: [], fdeOffsets: [] },
+  data: { types: TransformedType[]; variables: DescribedVariable[] } & FdeOffsets = { types: [], variables: [], fdeOffsets: [], rollbackFdeOffsets: [] },
 ): EncodedDebugInfo {
   const abbrev = new Bytes();
   const declare = (code: number, tag: number, children: boolean, attributes: [number, number][]): void => {
@@ -129,13 +137,6 @@ export function encodeDebugInfo(
   declare(ABBREV_GLOBAL, DW_TAG_subprogram, false, [[DW_AT_name, DW_FORM_string], [DW_AT_external, DW_FORM_flag_present], ...pcs]);
   declare(ABBREV_LOCAL, DW_TAG_subprogram, false, [[DW_AT_name, DW_FORM_string], ...pcs]);
   declare(ABBREV_BASE_TYPE, DW_TAG_base_type, false, [[DW_AT_name, DW_FORM_string], [DW_AT_byte_size, DW_FORM_udata], [DW_AT_encoding, DW_FORM_data1]]);
-  const composite: [number, number][] = [
-    [DW_AT_name, DW_FORM_string], [DW_AT_byte_size, DW_FORM_udata], [DW_AT_MIPS_fde, DW_FORM_sec_offset], [DW_AT_KATANA_old_byte_size, DW_FORM_udata],
-  ];
-  declare(ABBREV_STRUCT, DW_TAG_structure_type, true, composite);
-  declare(ABBREV_UNION, DW_TAG_union_type, true, composite);
-  declare(ABBREV_STRUCT_TRANSFORMED_BY, DW_TAG_structure_type, true, [...composite, [DW_AT_KATANA_transformer, DW_FORM_addr]]);
-  declare(ABBREV_UNION_TRANSFORMED_BY, DW_TAG_union_type, true, [...composite, [DW_AT_KATANA_transformer, DW_FORM_addr]]);
   declare(ABBREV_POINTER, DW_TAG_pointer_type, false, [[DW_AT_byte_size, DW_FORM_data1], [DW_AT_type, DW_FORM_ref4]]);
   const member: [number, number][] = [[DW_AT_name, DW_FORM_string], [DW_AT_data_member_location, DW_FORM_udata], [DW_AT_byte_size, DW_FORM_udata]];
   declare(ABBREV_MEMBER_TYPED, DW_TAG_member, false, [...member, [DW_AT_type, DW_FORM_ref4]]);
@@ -145,7 +146,25 @@ export function encodeDebugInfo(
   const locations: [number, number][] = [[DW_AT_type, DW_FORM_ref4], [DW_AT_location, DW_FORM_exprloc], [DW_AT_KATANA_old_location, DW_FORM_exprloc]];
   declare(ABBREV_VARIABLE_GLOBAL, DW_TAG_variable, false, [[DW_AT_name, DW_FORM_string], [DW_AT_external, DW_FORM_flag_present], ...locations]);
   declare(ABBREV_VARIABLE_LOCAL, DW_TAG_variable, false, [[DW_AT_name, DW_FORM_string], ...locations]);
-  abbrev.uleb(0);
+  // A transformed type's DIE: the attributes every one has, then those it has only sometimes.
+  const compositeCodes = new Map<string, number>();
+  const compositeAbbrev = (type: TransformedType): number => {
+    const attributes: [number, number][] = [
+      [DW_AT_name, DW_FORM_string], [DW_AT_byte_size, DW_FORM_udata], [DW_AT_MIPS_fde, DW_FORM_sec_offset], [DW_AT_KATANA_old_byte_size, DW_FORM_udata],
+    ];
+    if (type.transformer !== undefined) attributes.push([DW_AT_KATANA_transformer, DW_FORM_addr]);
+    if (type.rollbackRows !== undefined) attributes.push([DW_AT_KATANA_rollback_fde, DW_FORM_sec_offset]);
+    if (droppedOf(type) !== undefined) attributes.push([DW_AT_KATANA_dropped_on_rollback, DW_FORM_string]);
+    const tag = type.name.startsWith('union ') ? DW_TAG_union_type : DW_TAG_structure_type;
+    const key = `${tag}:${attributes.map(([at]) => at).join(',')}`;
+    let code = compositeCodes.get(key);
+    if (code === undefined) {
+      code = ABBREV_FIRST_COMPOSITE + compositeCodes.size;
+      compositeCodes.set(key, code);
+      declare(code, tag, true, attributes);
+    }
+    return code;
+  };
 
   const info = new Bytes();
   const lowPcs: EncodedDebugInfo['lowPcs'] = [];
@@ -179,16 +198,21 @@ export function encodeDebugInfo(
         info.uleb(ABBREV_BASE_TYPE).cstring(m.base.name).uleb(m.size).u8(m.base.encoding);
       }
       typeDies.set(index, info.length - start);
-      const union = type.name.startsWith('union ');
-      const transformer = type.transformer !== undefined;
-      const code = union ? (transformer ? ABBREV_UNION_TRANSFORMED_BY : ABBREV_UNION) : transformer ? ABBREV_STRUCT_TRANSFORMED_BY : ABBREV_STRUCT;
-      info.uleb(code).cstring(type.name.replace(/^(struct|union) /, '')).uleb(type.newSize);
+      info.uleb(compositeAbbrev(type)).cstring(type.name.replace(/^(struct|union) /, '')).uleb(type.newSize);
       fdes.push({ at: info.length, fdeOffset: data.fdeOffsets[index]! });
       info.u32(0).uleb(type.oldSize);
       if (type.transformer !== undefined) {
         addresses.push({ at: info.length, symbol: type.transformer });
         info.u64(0n);
       }
+      if (type.rollbackRows !== undefined) {
+        const fdeOffset = data.rollbackFdeOffsets[index];
+        if (fdeOffset === undefined) throw new RangeError(`the reverse program of ${type.name} has no FDE`);
+        fdes.push({ at: info.length, fdeOffset });
+        info.u32(0);
+      }
+      const dropped = droppedOf(type);
+      if (dropped !== undefined) info.cstring(dropped);
       for (const m of type.members) {
         const typed = m.base !== undefined || m.pointsTo !== undefined;
         info.uleb(typed ? ABBREV_MEMBER_TYPED : ABBREV_MEMBER).cstring(m.name).uleb(m.offset).uleb(m.size);
@@ -231,5 +255,16 @@ export function encodeDebugInfo(
     info.u8(0); // end of the unit's children
     info.setU32(start, info.length - start - 4);
   }
+  abbrev.uleb(0);
   return { abbrev: abbrev.bytes(), info: info.bytes(), lowPcs, abbrevOffsets, fdes, addresses };
+}
+
+/**
+ * DW_AT_KATANA_dropped_on_rollback's string: the member paths a rollback drops, separated by
+ * spaces (C identifiers, `.` and `[]` never contain one); undefined when it drops nothing.
+ */
+function droppedOf(type: TransformedType): string | undefined {
+  const dropped = type.rollbackRows === undefined ? [] : type.droppedOnRollback ?? [];
+  for (const path of dropped) if (!/^[^\s\0]+$/.test(path)) throw new RangeError(`member path '${path}' of ${type.name} cannot be written into DW_AT_KATANA_dropped_on_rollback`);
+  return dropped.length === 0 ? undefined : dropped.join(' ');
 }

@@ -25,7 +25,11 @@ export interface PatchDescription {
   /** Variables moved to new storage through a transformation of their (element) type. */
   transformed: { name: string; file: string; type: string; count: number; oldAddress: string; oldSize: number; newSize: number; section: string }[];
   /** The changed struct types, each member with where its bytes come from ('old +4', 'old +4 converted', 'initializer'). */
-  types: { name: string; file: string; oldSize: number; newSize: number; members: { name: string; offset: number; size: number; from: string }[] }[];
+  types: {
+    name: string; file: string; oldSize: number; newSize: number; members: { name: string; offset: number; size: number; from: string }[];
+    /** Whether `katana rollback` can transform its objects back, and the members it then drops. */
+    rollback: { reversible: boolean; drops: string[] };
+  }[];
   sizes: { text: number; rodata: number; data: number; bss: number; ehFrame: number };
 }
 
@@ -86,6 +90,7 @@ export function describePatchObject(po: PatchObject): PatchDescription {
     types: types.map((t) => ({
       name: t.name, file: t.file, oldSize: t.oldSize, newSize: t.newSize,
       members: t.members.map((m) => ({ name: m.name, offset: m.offset, size: m.size, from: sourceOf(t.rows.find((r) => r.offset === m.offset)) })),
+      rollback: { reversible: t.rollbackRows !== undefined, drops: t.rollbackRows === undefined ? [] : t.droppedOnRollback ?? [] },
     })),
     sizes: { text: po.text.length, rodata: po.rodata.length, data: po.data.length, bss: po.bssSize, ehFrame: po.ehFrame?.length ?? 0 },
   };
@@ -127,6 +132,8 @@ export function formatPatchDescription(d: PatchDescription, file: string): strin
   for (const t of d.types) {
     lines.push(`    type      ${t.name} (${t.file}): ${t.oldSize} -> ${t.newSize} bytes`);
     for (const m of t.members) lines.push(`      ${m.name} at ${m.offset}, ${m.size} bytes: ${m.from}`);
+    const drops = t.rollback.drops.length === 0 ? '' : `, dropping ${t.rollback.drops.join(', ')}`;
+    lines.push(`      rollback ${t.rollback.reversible ? `transforms it back${drops}` : 'refused: it has no reverse program'}`);
   }
   lines.push(`  externals   ${d.externals.length}`);
   for (const e of d.externals) lines.push(`    needs     ${shown(e)}${e.file ? ` (${e.file})` : ''}: ${e.resolution}`);
