@@ -11,7 +11,7 @@ export { patchSymbols, definedByPatches, stackedSites, type StackedSites } from 
 export {
   ApplierError, NoSuchProcessError, PermissionError, BuildIdMismatchError, UnsafeStateError, UnresolvedSymbolError,
   PatchAreaError, RelocationError, AlreadyAppliedError, BaseMismatchError, RegistryFormatError, NothingAppliedError, LibraryNotLoadedError, DataRollbackError,
-  UnknownPatchError, PatchUnderOthersError,
+  UnknownPatchError, PatchUnderOthersError, DataTransformError,
 } from './errors.js';
 export {
   REGISTRY_NAME, REGISTRY_MAGIC, REGISTRY_VERSION, REGISTRY_READABLE_VERSIONS, REGISTRY_VERSION_OFFSET, REGISTRY_HEADER_SIZE, REGISTRY_COMMIT_OFFSET,
