@@ -20,7 +20,11 @@ export interface CaseSpec {
   after?: string;
   /** A pattern the first patched line must match (e.g. a new struct member at its initializer's value). */
   firstAfter?: string;
-  /** Variables the PO moves to new storage through a transformation (`katana inspect`'s `transformed`). */
+  /**
+   * Variables the PO moves to new storage through a transformation (`katana inspect`'s `transformed`,
+   * named by the apply report); [] when it must move none. Cases with this field are data-patching
+   * cases, whose POs po-readable.test.ts reads with readelf, dwarfdump and llvm-dwarfdump.
+   */
   transformed?: string[];
   /** The first capture group of `before`/`after` is a counter that must carry on across the patch. */
   counterCarries?: boolean;

@@ -1,15 +1,12 @@
 // One test per folder in integration/cases: build v1 with katana-cc, deploy it (stripped where the
 // case says so) and start it; build v2 from fix.patch; katana diff; katana inspect; katana apply
 // on the running process; then check what it prints changes and that it survives.
-import { execa } from 'execa';
-import { copyFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { buildCase } from '../lib/case-build.js';
 import { loadCases, type CaseSpec } from '../lib/cases.js';
 import { assertToolsReadCleanly, readMaps } from '../lib/checks.js';
 import { katana } from '../lib/katana.js';
-import { TempProject } from '../lib/project.js';
 import { RunningTarget } from '../lib/target.js';
 
 const cases = suite('integration cases');
@@ -19,19 +16,9 @@ for (const spec of loadCases()) {
 }
 
 async function runCase(spec: CaseSpec): Promise<void> {
-  const project = new TempProject(spec.name);
+  const { project, deployed, po, diff } = await buildCase(spec);
   let target: RunningTarget | undefined;
   try {
-    for (const file of spec.files) project.copyIn(join(spec.dir, file), file);
-    const v1 = await project.build(spec.sources, 'prog', spec.cflags, spec.ldflags);
-    const deployed = join(project.dir, 'deployed');
-    if (spec.deploy === 'strip') await execa('strip', ['-o', deployed, v1]);
-    else copyFileSync(v1, deployed);
-    await project.patch(join(spec.dir, 'fix.patch'));
-    const v2 = await project.build(spec.sources, 'prog-v2', spec.cflags, spec.ldflags);
-
-    const po = join(project.dir, 'fix.po');
-    const diff = await katana(['diff', '--old', v1, '--new', v2, '-o', po], project.dir, project.env);
     if (spec.diffExit !== undefined) {
       assert.is(diff.exitCode, spec.diffExit, `katana diff exit code; stderr: ${diff.stderr}`);
       assert.match(diff.stderr, new RegExp(spec.diffError ?? ''), 'katana diff message');
@@ -57,6 +44,9 @@ async function runCase(spec: CaseSpec): Promise<void> {
     }
     if (spec.transformed) {
       assert.equal(description.transformed.map((t: { name: string }) => t.name).sort(), [...spec.transformed].sort(), 'transformed variables');
+      for (const v of description.transformed) {
+        assert.ok(description.types.some((t: { name: string }) => v.type === t.name || v.type.startsWith(`${t.name} [`)), `the type of ${v.name} in ${inspect.stdout}`);
+      }
     }
     for (const e of spec.externals ?? []) {
       assert.ok(description.externals.some((n: { name: string }) => n.name === e), `external ${e} in ${inspect.stdout}`);
@@ -78,6 +68,11 @@ async function runCase(spec: CaseSpec): Promise<void> {
       return;
     }
     assert.is(apply.exitCode, 0, `katana apply failed: ${apply.stderr}`);
+    // The report names what moved, as inspect does: "1 variable(s) moved (stats (main.c): struct stats, 12 -> 24 bytes)".
+    const moved: { name: string; file: string; type: string }[] = description.transformed;
+    if (moved.length === 0) assert.not.match(apply.stdout, 'variable(s) moved', `apply moves no variable: ${apply.stdout}`);
+    else assert.match(apply.stdout, `; ${moved.length} variable(s) moved (`, `apply report: ${apply.stdout}`);
+    for (const v of moved) assert.match(apply.stdout, `${v.name} (${v.file}): ${v.type.replace(/ \[\d+\]$/, '')}`, `apply report names ${v.name}: ${apply.stdout}`);
     if (spec.applyOutput) assert.match(apply.stdout, new RegExp(spec.applyOutput), 'katana apply output');
     const after = new RegExp(spec.after!);
     const firstAfter = await target.waitForLine(after);

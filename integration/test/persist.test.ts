@@ -4,8 +4,10 @@
 // refused (exit 4, nothing written); a dynamic non-PIE program patched on disk takes a second PO
 // (diff --after) both on disk and running; a stripped PIE whose patch holds absolute addresses
 // starts patched under ASLR, with its dynamic relocation table grown consistently, and takes a
-// second PO on disk and running (also linked with DT_RELR, which stays as it was); a shared library, a PIE patch with 32-bit absolute addresses and a
-// library call the file does not import are refused with one line.
+// second PO on disk and running (also linked with DT_RELR, which stays as it was); a stripped static
+// PIE, which relocates itself, does the same with its IFUNCs' IRELATIVE entries untouched; a shared
+// library, an object file, a PIE patch with 32-bit absolute addresses and a library call the file
+// does not import are refused with one line.
 import { execa } from 'execa';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -338,9 +340,133 @@ pie('a PIE with packed relative relocations (DT_RELR, no DT_RELACOUNT) keeps DT_
 
 pie.run();
 
+const staticPie = suite('apply --file: a stripped static PIE, which relocates itself at start-up');
+
+/** What static_pie prints at `tick` once patched; `tag` is "patched" (fix.patch) or "again" (the stacked PO). */
+function staticPieLine(tick: number, tag: string): string {
+  const ops: [string, number][] = [['twice', 2 * tick], ['square', tick * tick], ['cube', (tick * tick * tick) | 0]];
+  const [name, value] = ops[tick % 3]!;
+  return `tick ${tick} ${name}/${name.length} ${value} (${tag})`;
+}
+
+/** The R_X86_64_IRELATIVE entries `readelf -rW` lists for `file` (offset and addend), in table order. */
+async function irelative(file: string): Promise<string[]> {
+  const relocs = String((await execa('readelf', ['-rW', file])).stdout).split('\n');
+  return relocs.filter((l) => l.includes('R_X86_64_IRELATIVE')).map((l) => l.trim().split(/\s+/)).map((e) => `${e[0]} ${e.at(-1)}`);
+}
+
+/** The DT_JMPREL, DT_PLTRELSZ and DT_FLAGS_1 lines of `readelf -dW file`, and whether it has a PT_INTERP. */
+async function staticPieShape(file: string): Promise<{ dynamic: string[]; interp: boolean }> {
+  const dynamic = String((await execa('readelf', ['-dW', file])).stdout).split('\n').filter((l) => /\((JMPREL|PLTRELSZ|FLAGS_1)\)/.test(l)).map((l) => l.trim());
+  const interp = / INTERP /.test(String((await execa('readelf', ['-lW', file])).stdout));
+  return { dynamic, interp };
+}
+
+staticPie('OUT behaves like v2 and the hot-patched v1 at every load bias, its IRELATIVE entries still apply, and a second PO applies on disk and running', async () => {
+  const project = new TempProject('persist-static-pie');
+  const targets: RunningTarget[] = [];
+  try {
+    const spec = JSON.parse(readFileSync(join(casesDir, 'static_pie', 'case.json'), 'utf8'));
+    const { v1, v2 } = await buildCase(project, 'static_pie', spec.cflags, spec.ldflags);
+    project.write('main.c', readFileSync(join(project.dir, 'main.c'), 'utf8').replace('(patched)', '(again)'));
+    const v3 = await project.build(['main.c'], 'prog-v3', spec.cflags, spec.ldflags);
+    const first = await diff(project, v1, v2, 'first.po');
+    const stacked = await diff(project, v1, v3, 'stacked.po', ['--after', first]);
+    const deployed = join(project.dir, 'deployed');
+    await execa('strip', ['-o', deployed, v1]);
+    const shape = await staticPieShape(deployed);
+    assert.ok(!shape.interp && shape.dynamic.some((l) => /Flags: PIE/.test(l)), `v1 is a static PIE: no PT_INTERP, DF_1_PIE\n${shape.dynamic.join('\n')}`);
+    const out = join(project.dir, 'prog-patched');
+
+    const apply = await katana(['apply', '--file', deployed, first, '-o', out, '--json'], project.dir);
+    assert.is(apply.exitCode, 0, apply.stderr);
+    const report = JSON.parse(apply.stdout);
+    await assertReadelfClean(out);
+    assert.is(ElfFile.open(out).header.type, ElfFile.open(deployed).header.type, 'OUT is still ET_DYN');
+    assert.is(ElfFile.open(out).buildId(), ElfFile.open(v1).buildId(), 'OUT keeps the build-id');
+    assert.equal(await staticPieShape(out), shape, 'still no PT_INTERP; DT_JMPREL, DT_PLTRELSZ and DT_FLAGS_1 unchanged');
+
+    // The start-up code (_dl_relocate_static_pie) applies .rela.dyn, now grown by the eight
+    // addresses of the patch, and then .rela.plt, whose IRELATIVE entries (libc's IFUNCs) stay as
+    // they were: ld laid the two tables out back to back and glibc ran them as one range; now
+    // they are two, and a program whose IFUNCs were not resolved would not get past printf.
+    const before = await relaDyn(deployed);
+    const after = await relaDyn(out);
+    const fresh = inNewData(report, after);
+    assert.is(fresh.length, 8, `RELATIVE entries in the new R+W segment: ${fresh.map((o) => o.toString(16))}`);
+    assert.ok(before.count !== undefined, 'the static PIE has DT_RELACOUNT');
+    assert.is(after.count, before.count! + 8);
+    assert.equal(after.relative.filter((o) => !fresh.includes(o)), before.relative, 'the old RELATIVE entries are kept, in order');
+    const ifuncs = await irelative(deployed);
+    assert.ok(ifuncs.length > 0, 'the static PIE has IRELATIVE entries');
+    assert.equal(await irelative(out), ifuncs, 'the IRELATIVE entries are unchanged');
+
+    const expected = (tag: string) => [0, 1, 2, 3, 4, 5].map((t) => staticPieLine(t, tag));
+    assert.equal(await firstLines(v2, /^tick 5 /, 6), expected('patched'), 'v2 prints what the test expects');
+
+    // The hot-patched process: every line from the switch on is the patched one.
+    const live = new RunningTarget(deployed);
+    targets.push(live);
+    await live.waitForLine(/^tick \d+ (twice|square) \d+$/);
+    const hot = await katana(['apply', '--pid', String(live.pid), first], project.dir);
+    assert.is(hot.exitCode, 0, hot.stderr);
+    const switched = await live.waitForLine(/\(patched\)$/);
+    await live.waitForLine(/\(patched\)$/, switched + 5);
+    for (const line of live.lines.slice(switched)) assert.is(line, staticPieLine(Number(/^tick (\d+) /.exec(line)?.[1] ?? -1), 'patched'), 'the hot-patched process');
+
+    // OUT, started three times (ASLR: three load addresses), prints what v2 prints from its first line.
+    const bases = new Set<bigint>();
+    for (let run = 0; run < 3; run++) {
+      const target = new RunningTarget(out);
+      targets.push(target);
+      await target.waitForLine(/^tick 5 /);
+      bases.add(loadBase(target.pid, out));
+      target.kill();
+      assert.equal(target.lines.slice(0, 6), expected('patched'), `run ${run} of OUT`);
+    }
+    assert.ok(bases.size > 1 && !bases.has(0n), `OUT was loaded at different nonzero addresses: ${[...bases].map((b) => b.toString(16))}`);
+
+    const recorded = JSON.parse((await katana(['list', '--file', out, '--json'], project.dir)).stdout).patches;
+    assert.equal(recorded.map((p: { id: string; name: string }) => [p.id, p.name]), [[sha256(first), 'first.po']]);
+
+    // On disk: the stacked PO goes on top, into a second region above the first.
+    const out2 = join(project.dir, 'prog-patched-twice');
+    const onDisk = await katana(['apply', '--file', out, stacked, '-o', out2, '--json'], project.dir);
+    assert.is(onDisk.exitCode, 0, onDisk.stderr);
+    assert.equal(JSON.parse(onDisk.stdout).patches.map((p: { name: string }) => p.name), ['first.po', 'stacked.po']);
+    await assertReadelfClean(out2);
+    assert.is((await relaDyn(out2)).count, after.count! + 8, 'the stacked patch adds its own eight');
+    assert.equal(await irelative(out2), ifuncs, 'the IRELATIVE entries are still unchanged');
+    assert.equal(await firstLines(out2, /^tick 5 /, 6), expected('again'), 'OUT2 starts with both patches');
+
+    // Running: OUT's process lists the file's patch at its run-time addresses, and takes stacked.po.
+    const running = new RunningTarget(out);
+    targets.push(running);
+    await running.waitForLine(/\(patched\)$/);
+    const bias = loadBase(running.pid, out);
+    const listed = JSON.parse((await katana(['list', '--pid', String(running.pid), '--json'], project.dir)).stdout).patches;
+    assert.equal(listed.map((p: { id: string }) => p.id), [sha256(first)], 'the file\'s patch is listed for its process');
+    assert.is(BigInt(listed[0].area.start), BigInt(recorded[0].area.start) + bias, 'at its link-time address plus the load address');
+    const same = await katana(['apply', '--pid', String(running.pid), first], project.dir);
+    assert.is(same.exitCode, 4, `first.po is already in the file: ${same.stderr}`);
+    const again = await katana(['apply', '--pid', String(running.pid), stacked], project.dir);
+    assert.is(again.exitCode, 0, again.stderr);
+    const from = await running.waitForLine(/\(again\)$/);
+    await running.waitForLine(/\(again\)$/, from + 5);
+    for (const line of running.lines.slice(from)) assert.is(line, staticPieLine(Number(/^tick (\d+) /.exec(line)?.[1] ?? -1), 'again'), 'OUT\'s process after stacked.po');
+    const both = JSON.parse((await katana(['list', '--pid', String(running.pid), '--json'], project.dir)).stdout).patches;
+    assert.equal(both.map((p: { id: string }) => p.id), [sha256(first), sha256(stacked)], 'the registry starts with the file\'s patch');
+  } finally {
+    for (const t of targets) t.kill();
+    project.remove();
+  }
+});
+
+staticPie.run();
+
 const refusals = suite('apply --file refusals');
 
-refusals('a shared library, 32-bit absolute addresses for a PIE and a library function the executable does not import are refused in one line, writing nothing', async () => {
+refusals('a shared library, an object file, 32-bit absolute addresses for a PIE and a library function the executable does not import are refused in one line, writing nothing', async () => {
   const project = new TempProject('persist-refusals');
   try {
     const out = join(project.dir, 'out');
@@ -348,8 +474,12 @@ refusals('a shared library, 32-bit absolute addresses for a PIE and a library fu
     const libraryPo = await diff(project, library.v1, library.v2, 'library.po');
     const r = await katana(['apply', '--file', library.v1, libraryPo, '-o', out], project.dir);
     assert.is(r.exitCode, 1, r.stderr);
-    assert.match(r.stderr, /^katana: .*prog is neither a non-PIE executable nor a PIE that a dynamic loader starts/);
+    assert.match(r.stderr, /^katana: .*prog is not an executable but a shared library \(ET_DYN without DF_1_PIE\); apply --file cannot patch it/);
     assert.is(r.stderr.trim().split('\n').length, 1);
+    assert.not.ok(existsSync(out));
+    const object = await katana(['apply', '--file', join(project.dir, 'main.o'), libraryPo, '-o', out], project.dir);
+    assert.is(object.exitCode, 1, object.stderr);
+    assert.match(object.stderr, /^katana: .*main\.o is not an executable but ET_REL; apply --file cannot patch it\n?$/);
     assert.not.ok(existsSync(out));
 
     // v2 built from -fno-pie code: the PO addresses its string with R_X86_64_32, which no bias fits.

@@ -15,12 +15,14 @@ export interface NativeBinding {
   cont(tid: number, signal: number): void;
   singleStep(tid: number, signal: number): void;
   getEventMsg(tid: number): number;
-  getSigInfo(tid: number): { signo: number; code: number; errno: number };
+  getSigInfo(tid: number): { signo: number; code: number; errno: number; address: bigint };
   tgkill(tgid: number, tid: number, signal: number): void;
   waitpid(tid: number, flags: number): { pid: number; status: number } | null;
   setFifoPriority(priority: number): void;
   getRegs(tid: number, words: BigUint64Array): void;
   setRegs(tid: number, words: BigUint64Array): void;
+  getRegSet(tid: number, type: number, bytes: Uint8Array): number;
+  setRegSet(tid: number, type: number, bytes: Uint8Array): void;
   memOpen(pid: number): number;
   memRead(fd: number, pid: number, address: bigint, bytes: Uint8Array): void;
   memWrite(fd: number, pid: number, address: bigint, bytes: Uint8Array): void;

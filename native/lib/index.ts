@@ -4,6 +4,6 @@
 export * from './constants.js';
 export { PtraceError, errnoName, isPtraceError } from './errors.js';
 export { seize, interrupt, detach, cont, singleStep, getEventMsg, getSigInfo, tgkill, waitpid, decodeStatus, type WaitResult } from './requests.js';
-export { Registers, USER_REGS_WORDS, getRegs, setRegs } from './registers.js';
+export { Registers, USER_REGS_WORDS, NT_PRFPREG, NT_X86_XSTATE, getRegs, setRegs, getRegSet, setRegSet } from './registers.js';
 export { ProcessMemory } from './memory.js';
 export { setFifoPriority } from './scheduling.js';

@@ -1,7 +1,7 @@
 // Registers: a thread's struct user_regs_struct (x86-64), 27 u64 words in the kernel's order, with a
 // named accessor per field. Setting a negative bigint stores it modulo 2^64 (orig_rax = -1n works).
 import { native } from './binding.js';
-import { checkTid } from './validate.js';
+import { checkFlags, checkTid } from './validate.js';
 
 /** Number of words in struct user_regs_struct. */
 export const USER_REGS_WORDS = 27;
@@ -92,4 +92,28 @@ export function setRegs(tid: number, regs: Registers): void {
   checkTid(tid);
   if (!(regs instanceof Registers)) throw new TypeError('setRegs needs a Registers');
   native.setRegs(tid, regs.raw);
+}
+
+/** Note type of struct user_fpregs_struct (the 512-byte FXSAVE area: x87, MXCSR, xmm0-15), <elf.h>. */
+export const NT_PRFPREG = 2;
+/** Note type of the whole XSAVE area (x87, SSE, AVX, AVX-512, ...), <elf.h>; its size depends on the CPU. */
+export const NT_X86_XSTATE = 0x202;
+// Larger than any XSAVE area a kernel reports (AMX tile data included, the area is about 11 KiB).
+const MAX_REGSET_BYTES = 64 * 1024;
+
+/** PTRACE_GETREGSET of a stopped thread: the register set `type` (NT_X86_XSTATE, ...) as the kernel laid it out. */
+export function getRegSet(tid: number, type: number): Uint8Array {
+  checkTid(tid);
+  checkFlags(type, 'type');
+  const buffer = new Uint8Array(MAX_REGSET_BYTES);
+  const length = native.getRegSet(tid, type, buffer);
+  return buffer.slice(0, length);
+}
+
+/** PTRACE_SETREGSET of a stopped thread: loads `bytes` (as getRegSet returned them, whole) into register set `type`. */
+export function setRegSet(tid: number, type: number, bytes: Uint8Array): void {
+  checkTid(tid);
+  checkFlags(type, 'type');
+  if (!(bytes instanceof Uint8Array)) throw new TypeError('setRegSet needs a Uint8Array');
+  native.setRegSet(tid, type, bytes);
 }

@@ -44,8 +44,11 @@ export function getEventMsg(tid: number): number {
   return native.getEventMsg(tid);
 }
 
-/** PTRACE_GETSIGINFO: the signal that caused the current stop (fails with EINVAL in a group-stop). */
-export function getSigInfo(tid: number): { signo: number; code: number; errno: number } {
+/**
+ * PTRACE_GETSIGINFO: the signal that caused the current stop (fails with EINVAL in a group-stop);
+ * `address` is si_addr, the faulting address of a SIGSEGV/SIGBUS/SIGILL/SIGFPE (else meaningless).
+ */
+export function getSigInfo(tid: number): { signo: number; code: number; errno: number; address: bigint } {
   checkTid(tid);
   return native.getSigInfo(tid);
 }

@@ -86,7 +86,8 @@ Napi::Value GetSigInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int tid = IntArg(info, 0);
   int signo = 0, code = 0, error = 0;
-  int rc = katana::ptrace_getsiginfo(tid, &signo, &code, &error);
+  uint64_t address = 0;
+  int rc = katana::ptrace_getsiginfo(tid, &signo, &code, &error, &address);
   if (rc < 0) {
     ThrowPtraceError(env, "ptrace(PTRACE_GETSIGINFO)", tid, rc);
     return env.Undefined();
@@ -95,6 +96,7 @@ Napi::Value GetSigInfo(const Napi::CallbackInfo& info) {
   out.Set("signo", signo);
   out.Set("code", code);
   out.Set("errno", error);
+  out.Set("address", Napi::BigInt::New(env, address));
   return out;
 }
 
@@ -147,6 +149,27 @@ Napi::Value SetRegs(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// getRegSet(tid, type, Uint8Array) fills the array's start and returns how many bytes the kernel
+// wrote; setRegSet(tid, type, Uint8Array) loads the whole array.
+Napi::Value GetRegSet(const Napi::CallbackInfo& info) {
+  int tid = IntArg(info, 0);
+  auto bytes = info[2].As<Napi::Uint8Array>();
+  int rc = katana::ptrace_getregset(tid, static_cast<unsigned>(IntArg(info, 1)), bytes.Data(), bytes.ElementLength());
+  if (rc < 0) {
+    ThrowPtraceError(info.Env(), "ptrace(PTRACE_GETREGSET)", tid, rc);
+    return info.Env().Undefined();
+  }
+  return Napi::Number::New(info.Env(), rc);
+}
+
+Napi::Value SetRegSet(const Napi::CallbackInfo& info) {
+  int tid = IntArg(info, 0);
+  auto bytes = info[2].As<Napi::Uint8Array>();
+  int rc = katana::ptrace_setregset(tid, static_cast<unsigned>(IntArg(info, 1)), bytes.Data(), bytes.ElementLength());
+  if (rc < 0) ThrowPtraceError(info.Env(), "ptrace(PTRACE_SETREGSET)", tid, rc);
+  return info.Env().Undefined();
+}
+
 Napi::Value MemOpen(const Napi::CallbackInfo& info) {
   int pid = IntArg(info, 0);
   int rc = katana::mem_open(pid);
@@ -193,6 +216,8 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
   exports.Set("setFifoPriority", Napi::Function::New(env, SetFifoPriority));
   exports.Set("getRegs", Napi::Function::New(env, GetRegs));
   exports.Set("setRegs", Napi::Function::New(env, SetRegs));
+  exports.Set("getRegSet", Napi::Function::New(env, GetRegSet));
+  exports.Set("setRegSet", Napi::Function::New(env, SetRegSet));
   exports.Set("memOpen", Napi::Function::New(env, MemOpen));
   exports.Set("memRead", Napi::Function::New(env, MemRead));
   exports.Set("memWrite", Napi::Function::New(env, MemWrite));

@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -42,12 +43,13 @@ int ptrace_geteventmsg(pid_t tid, unsigned long* message) {
   return 0;
 }
 
-int ptrace_getsiginfo(pid_t tid, int* signo, int* code, int* error) {
+int ptrace_getsiginfo(pid_t tid, int* signo, int* code, int* error, std::uint64_t* address) {
   siginfo_t info{};
   if (ptrace(PTRACE_GETSIGINFO, tid, nullptr, &info) == -1) return -errno;
   *signo = info.si_signo;
   *code = info.si_code;
   *error = info.si_errno;
+  *address = reinterpret_cast<std::uint64_t>(info.si_addr);
   return 0;
 }
 
@@ -64,6 +66,18 @@ int ptrace_setregs(pid_t tid, const std::uint64_t* words) {
   auto* dst = reinterpret_cast<std::uint64_t*>(&regs);
   for (std::size_t i = 0; i < kUserRegsWords; i++) dst[i] = words[i];
   if (ptrace(PTRACE_SETREGS, tid, nullptr, &regs) == -1) return -errno;
+  return 0;
+}
+
+int ptrace_getregset(pid_t tid, unsigned type, std::uint8_t* buffer, std::size_t length) {
+  struct iovec iov{buffer, length};
+  if (ptrace(PTRACE_GETREGSET, tid, reinterpret_cast<void*>(static_cast<unsigned long>(type)), &iov) == -1) return -errno;
+  return static_cast<int>(iov.iov_len);
+}
+
+int ptrace_setregset(pid_t tid, unsigned type, std::uint8_t* buffer, std::size_t length) {
+  struct iovec iov{buffer, length};
+  if (ptrace(PTRACE_SETREGSET, tid, reinterpret_cast<void*>(static_cast<unsigned long>(type)), &iov) == -1) return -errno;
   return 0;
 }
 

@@ -19,9 +19,13 @@ int ptrace_detach(pid_t tid, int signal);
 int ptrace_cont(pid_t tid, int signal);
 int ptrace_singlestep(pid_t tid, int signal);
 int ptrace_geteventmsg(pid_t tid, unsigned long* message);
-int ptrace_getsiginfo(pid_t tid, int* signo, int* code, int* error);
+int ptrace_getsiginfo(pid_t tid, int* signo, int* code, int* error, std::uint64_t* address);
 int ptrace_getregs(pid_t tid, std::uint64_t* words);        // kUserRegsWords words
 int ptrace_setregs(pid_t tid, const std::uint64_t* words);  // kUserRegsWords words
+// PTRACE_GETREGSET of note type `type` (NT_X86_XSTATE, ...) into `buffer`: returns the number of
+// bytes the kernel filled (at most `length`) or -errno. PTRACE_SETREGSET loads `length` bytes.
+int ptrace_getregset(pid_t tid, unsigned type, std::uint8_t* buffer, std::size_t length);
+int ptrace_setregset(pid_t tid, unsigned type, std::uint8_t* buffer, std::size_t length);
 
 // tgkill(2): queue `signal` to thread `tid` of thread group `tgid`.
 int thread_kill(pid_t tgid, pid_t tid, int signal);

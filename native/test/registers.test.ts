@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Registers, USER_REGS_WORDS, detach, getRegs, interrupt, seize, setRegs, waitpid } from '../lib/index.js';
+import { NT_X86_XSTATE, Registers, USER_REGS_WORDS, detach, getRegSet, getRegs, interrupt, seize, setRegSet, setRegs, waitpid } from '../lib/index.js';
 import { Target, compileFixture, tempDir } from './helpers/target.js';
 
 interface Context {
@@ -53,6 +53,20 @@ registers('setRegs round-trips every word and accessors name the kernel slots', 
   assert.is(getRegs(target.pid).r12, 0x1122334455667788n);
   setRegs(target.pid, regs);
   assert.equal([...getRegs(target.pid).raw], [...regs.raw]);
+});
+
+// The XSAVE layout (Intel SDM vol. 1 §13.4): the legacy FXSAVE region's xmm0 at byte 160, the XSAVE
+// header at 512 whose first word, XSTATE_BV, says which components hold real state (bit 1: SSE).
+registers('getRegSet/setRegSet round-trip the XSAVE area (NT_X86_XSTATE), xmm0 included', ({ target }) => {
+  const saved = getRegSet(target.pid, NT_X86_XSTATE);
+  assert.ok(saved.length >= 576, `XSAVE area of ${saved.length} bytes`);
+  const changed = saved.slice();
+  changed.set([0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], 160);
+  changed[512] = changed[512]! | 2;
+  setRegSet(target.pid, NT_X86_XSTATE, changed);
+  assert.equal([...getRegSet(target.pid, NT_X86_XSTATE).subarray(160, 176)], [...changed.subarray(160, 176)]);
+  setRegSet(target.pid, NT_X86_XSTATE, saved);
+  assert.equal([...getRegSet(target.pid, NT_X86_XSTATE)], [...saved]);
 });
 
 registers('a negative value is stored modulo 2^64', () => {

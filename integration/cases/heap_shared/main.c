@@ -22,12 +22,17 @@ static void show(void)
 	fflush(stdout);
 }
 
-int main(void)
+static void open_account(void)
 {
 	primary = malloc(sizeof *primary);
 	primary->id = 42;
 	primary->balance = 0;
 	backup = primary;
+}
+
+int main(void)
+{
+	open_account();
 	for (;;) {
 		deposit();
 		show();

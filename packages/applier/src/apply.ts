@@ -59,6 +59,11 @@ export interface ApplyReport {
   id: string;
   /** Each patched function: its old entry and its new code. */
   functions: { name: string; from: bigint; to: bigint }[];
+  /**
+   * Each variable moved to new storage in the stop (data patching): its source name, file and struct
+   * type, the objects transformed, its old and new run-time address, the bytes read and written.
+   */
+  moved: { variable: string; file: string; type: string; count: number; from: bigint; to: bigint; oldSize: number; newSize: number; inPlace: boolean }[];
   /** Where the patch was mapped. */
   area: { start: bigint; size: number };
   /** Threads of the target at the moment of the switch. */
@@ -145,11 +150,11 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
       // Data patching: the old values are read now, with every thread stopped, and land in the new
       // storage before any code that uses it can run (migrate-data.ts).
       const window = { pid, memory, undo, ...(calls && allocator ? { calls: { target: calls, malloc: allocator.malloc, free: allocator.free } } : {}) };
-      const moved = data.migrations.length > 0 ? migrateData(window, data) : undefined;
+      const migrated = data.migrations.length > 0 ? migrateData(window, data) : undefined;
       for (const t of trampolines) writeTrampoline(memory, undo, t);
       commitRegistry(memory, undo, commit);
       // Committed: nothing is undone past this point.
-      if (moved && options.freeOld) freeOldBlocks(window, moved.report, moved.oldBlocks);
+      if (migrated && options.freeOld) freeOldBlocks(window, migrated.report, migrated.oldBlocks);
       calls?.close();
       const threads = group.threads.length;
       group.detachAll();
@@ -159,13 +164,17 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
         pid,
         id,
         functions,
+        moved: data.migrations.map((m) => ({
+          variable: m.variable, file: m.file, type: data.names[m.type]!, count: m.count, from: m.oldAddress, to: m.newAddress,
+          oldSize: m.count * m.oldStride, newSize: m.destination.kind === 'fresh' ? m.destination.initial.length : m.count * m.newStride, inPlace: m.inPlace,
+        })),
         area: { start: base, size: plan.size },
         threads,
         stoppedMicros: Number((stopEnded - group.lastStopStarted) / 1000n),
         attempts,
         safeAfterMicros,
         totalMillis: Number((process.hrtime.bigint() - started) / 1_000_000n),
-        ...(moved ? { data: moved.report } : {}),
+        ...(migrated ? { data: migrated.report } : {}),
       };
     } catch (error) {
       undoAndDetach(group, memory, undo);

@@ -1,7 +1,8 @@
 // @katana/applier: applies a Patch Object to a running x86-64 Linux process through ptrace.
 export { applyPatch, type ApplyOptions, type ApplyReport } from './apply.js';
 export { type DataReport } from './migrate-data.js';
-export { ObjectGraph, usableSizeFor, type HeapObject, type LeftAlonePointer } from './object-graph.js';
+export { ObjectGraph, usableSizeFor, type LeftAlonePointer } from './object-graph.js';
+export { HeapBlocks, type BlockVerdict } from './heap-blocks.js';
 export { TransformProgram, runTransformProgram } from './transform-vm.js';
 export { checkPatch, type CheckOptions, type CheckReport } from './check.js';
 export { rollbackPatches, type RollbackOptions, type RollbackReport, type RolledBackData } from './rollback.js';

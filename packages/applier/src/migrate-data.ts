@@ -24,7 +24,7 @@ import { HeapBlocks } from './heap-blocks.js';
 import { type LeftAlonePointer, ObjectGraph } from './object-graph.js';
 import { symbolAddress, type RelocateInput } from './relocate.js';
 import type { TargetCalls } from './target-calls.js';
-import { readU64, TransformProgram } from './transform-vm.js';
+import { readAddress, TransformProgram } from './transform-vm.js';
 import type { UndoLog } from './undo.js';
 
 /** One variable ready to be transformed in the stop window. */
@@ -127,7 +127,7 @@ export interface DataWindow {
 }
 
 /** Transforms every prepared variable and what it reaches; returns the report and the old blocks of moved heap objects. Call with all threads stopped. */
-export function migrateData(window: DataWindow, prepared: PreparedData): { report: DataReport; oldBlocks: bigint[] } {
+export function migrateData(window: DataWindow, prepared: PreparedData): { report: DataReport; oldBlocks: BigUint64Array } {
   const { memory, undo } = window;
   const { migrations, names, programs } = prepared;
   // 1. Every old object is read before anything is written, and so is every destination the process
@@ -149,7 +149,7 @@ export function migrateData(window: DataWindow, prepared: PreparedData): { repor
     const image = Uint8Array.from(m.destination.kind === 'fresh' ? m.destination.initial : before[i]!);
     for (let e = 0; e < m.count; e++) {
       const what = m.array || m.count > 1 ? `${m.variable}[${e}]` : m.variable;
-      if (m.pointer) graph.visitPointer(readU64(snapshots[i]!, e * 8), m.type, image, e * 8, what);
+      if (m.pointer) graph.visitPointer(readAddress(snapshots[i]!, e * 8), m.type, image, e * 8, what);
       else graph.visitRoot(m.type, snapshots[i]!, e * m.oldStride, image, e * m.newStride, `${what} (${names[m.type]})`);
     }
     return image;
@@ -157,19 +157,26 @@ export function migrateData(window: DataWindow, prepared: PreparedData): { repor
   graph.drain();
 
   // 3. New blocks for the moved heap objects, one batch per type.
+  const byType = programs.map(() => [] as number[]);
+  for (let o = 0; o < graph.count; o++) if (!graph.isInPlace(o)) byType[graph.typeOf(o)]!.push(o);
   const moved: DataReport['moved'] = [];
-  const allocated: bigint[] = [];
+  const oldBlocks = new BigUint64Array(byType.reduce((n, objects) => n + objects.length, 0));
   const calls = window.calls;
-  if (graph.objects.some((o) => !o.inPlace) && !calls) throw new DataTransformError('the patch moves heap blocks but the applier cannot call the target\'s allocator');
+  if (oldBlocks.length > 0 && !calls) throw new DataTransformError('the patch moves heap blocks but the applier cannot call the target\'s allocator');
+  let filled = 0;
   programs.forEach((program, type) => {
-    const objects = graph.objects.filter((o) => o.type === type && !o.inPlace);
+    const objects = byType[type]!;
     if (objects.length === 0) return;
-    const blocks = calls!.target.allocateEach(calls!.malloc, program.newSize, objects.length);
-    allocated.push(...blocks);
-    objects.forEach((o, i) => (o.address = Number(blocks[i]!)));
-    moved.push({ type: names[type]!, blocks: objects.length, oldBytes: objects.reduce((n, o) => n + o.usable, 0), newBytes: objects.length * program.newSize });
+    const blocks = calls!.target.allocateEachArray(calls!.malloc, program.newSize, objects.length, calls!.free);
+    undo.recordRelease(() => calls!.target.freeEach(calls!.free, blocks));
+    graph.place(objects, blocks);
+    let oldBytes = 0;
+    for (const o of objects) {
+      oldBytes += graph.usableOf(o);
+      oldBlocks[filled++] = BigInt(graph.oldAddressOf(o));
+    }
+    moved.push({ type: names[type]!, blocks: objects.length, oldBytes, newBytes: objects.length * program.newSize });
   });
-  if (allocated.length > 0) undo.recordRelease(() => calls!.target.freeEach(calls!.free, allocated));
   graph.resolvePointers();
 
   // 4. Writes: roots, then heap objects in spans.
@@ -177,7 +184,7 @@ export function migrateData(window: DataWindow, prepared: PreparedData): { repor
     if (before[i]) undo.recordWrite(m.newAddress, before[i]!);
     memory.write(m.newAddress, images[i]!);
   });
-  writeHeapObjects(memory, undo, graph, programs, heap);
+  writeHeapObjects(memory, undo, graph, heap);
 
   // 5. Transformers, on every object of their type.
   let transformerCalls = 0;
@@ -188,7 +195,7 @@ export function migrateData(window: DataWindow, prepared: PreparedData): { repor
       if (m.type !== type || m.pointer) continue;
       for (let e = 0; e < m.count; e++) pairs.push([m.newAddress + BigInt(e * m.newStride), m.oldAddress + BigInt(e * m.oldStride)]);
     }
-    for (const o of graph.objects) if (o.type === type) pairs.push([BigInt(o.address!), BigInt(o.old)]);
+    for (let o = 0; o < graph.count; o++) if (graph.typeOf(o) === type) pairs.push([BigInt(graph.newAddressOf(o)), BigInt(graph.oldAddressOf(o))]);
     if (pairs.length === 0) return;
     if (!calls) throw new DataTransformError(`the patch has a transformer for ${names[type]} but the applier cannot call code in the target`);
     calls.target.callEach(fn, pairs, `the transformer of ${names[type]}`);
@@ -198,18 +205,18 @@ export function migrateData(window: DataWindow, prepared: PreparedData): { repor
   const report: DataReport = {
     globals: migrations.reduce((n, m) => n + m.count, 0),
     moved,
-    updatedInPlace: graph.objects.filter((o) => o.inPlace).length,
+    updatedInPlace: graph.count - oldBlocks.length,
     bytesLeftBehind: moved.reduce((n, m) => n + m.oldBytes, 0),
     freedOld: false,
     nulls: graph.nulls,
     leftAlone: { count: graph.leftAloneTotal, examples: graph.leftAlone },
     transformerCalls,
   };
-  return { report, oldBlocks: graph.objects.filter((o) => !o.inPlace).map((o) => BigInt(o.old)) };
+  return { report, oldBlocks };
 }
 
 /** Frees the old blocks of the moved heap objects (`--free-old`), once the patch is committed. */
-export function freeOldBlocks(window: DataWindow, report: DataReport, oldBlocks: readonly bigint[]): void {
+export function freeOldBlocks(window: DataWindow, report: DataReport, oldBlocks: BigUint64Array): void {
   if (oldBlocks.length === 0 || !window.calls) return;
   window.calls.target.freeEach(window.calls.free, oldBlocks);
   report.freedOld = true;
@@ -221,24 +228,29 @@ const SPAN_GAP = 4096;
 
 // The new blocks of one type usually lie side by side in the heap, separated by the allocator's
 // 8-byte headers: reading the span they cover, laying the images over it and writing it back costs
-// two system calls instead of two per block.
-function writeHeapObjects(memory: ProcessMemory, undo: UndoLog, graph: ObjectGraph, programs: readonly TransformProgram[], heap: HeapBlocks | undefined): void {
-  const objects = [...graph.objects].sort((a, b) => a.address! - b.address!);
+// two system calls instead of two per block. Objects are taken in address order (malloc mostly
+// returns ascending blocks, so the sort is usually over sorted data).
+function writeHeapObjects(memory: ProcessMemory, undo: UndoLog, graph: ObjectGraph, heap: HeapBlocks | undefined): void {
+  const order = new Int32Array(graph.count);
+  for (let o = 0; o < order.length; o++) order[o] = o;
+  let ascending = true;
+  for (let i = 1; i < order.length && ascending; i++) ascending = graph.newAddressOf(i) >= graph.newAddressOf(i - 1);
+  if (!ascending) order.sort((a, b) => graph.newAddressOf(a) - graph.newAddressOf(b));
   let first = 0;
-  while (first < objects.length) {
+  while (first < order.length) {
     let last = first;
-    let end = objects[first]!.address! + programs[objects[first]!.type]!.newSize;
-    while (last + 1 < objects.length && objects[last + 1]!.address! - end <= SPAN_GAP) {
+    const start = graph.newAddressOf(order[first]!);
+    let end = start + graph.imageOf(order[first]!).length;
+    while (last + 1 < order.length && graph.newAddressOf(order[last + 1]!) - end <= SPAN_GAP) {
       last++;
-      end = Math.max(end, objects[last]!.address! + programs[objects[last]!.type]!.newSize);
+      end = Math.max(end, graph.newAddressOf(order[last]!) + graph.imageOf(order[last]!).length);
     }
-    const start = objects[first]!.address!;
     const span = memory.read(BigInt(start), end - start);
     for (let i = first; i <= last; i++) {
-      const o = objects[i]!;
-      const size = programs[o.type]!.newSize;
-      if (o.inPlace) undo.recordWrite(BigInt(o.old), Uint8Array.from(heap!.read(BigInt(o.old), size)!));
-      span.set(graph.imagesOf(o.type).subarray(o.slot * size, (o.slot + 1) * size), o.address! - start);
+      const o = order[i]!;
+      const image = graph.imageOf(o);
+      if (graph.isInPlace(o)) undo.recordWrite(BigInt(graph.oldAddressOf(o)), Uint8Array.from(heap!.read(graph.oldAddressOf(o), image.length)!));
+      span.set(image, graph.newAddressOf(o) - start);
     }
     memory.write(BigInt(start), span);
     first = last + 1;

@@ -17,8 +17,11 @@ import { isKatanaError } from '@katana/errors';
 import type { TransformRow } from '@katana/po';
 import { DataTransformError } from './errors.js';
 
-/** Called for each followed pointer: its offset in the new object, its old value and the pointee's type index. */
-export type PointerVisitor = (offset: number, value: bigint, type: number) => void;
+/**
+ * Called for each followed pointer: its offset in the new object, its old value (a number: exact
+ * below 2^53, which every user-space address is) and the pointee's type index.
+ */
+export type PointerVisitor = (offset: number, value: number, type: number) => void;
 
 type CompiledRow =
   | { kind: 'keep' }
@@ -66,7 +69,7 @@ export class TransformProgram {
           break;
         case 'follow': {
           copyBytes(source, sourceAt + r.from, target, at + r.offset, 8);
-          visit?.(r.offset, readU64(source, sourceAt + r.from), r.type);
+          visit?.(r.offset, readAddress(source, sourceAt + r.from), r.type);
           break;
         }
         case 'evaluate':
@@ -125,6 +128,13 @@ function constantOffset(expression: Uint8Array): number | undefined {
 function copyBytes(source: Uint8Array, from: number, target: Uint8Array, to: number, size: number): void {
   if (size > 32) target.set(source.subarray(from, from + size), to);
   else for (let i = 0; i < size; i++) target[to + i] = source[from + i]!;
+}
+
+/** The little-endian 64-bit value at `at` as a number (exact below 2^53). */
+export function readAddress(bytes: Uint8Array, at: number): number {
+  const low = (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16)) + bytes[at + 3]! * 0x1000000;
+  const high = (bytes[at + 4]! | (bytes[at + 5]! << 8) | (bytes[at + 6]! << 16)) + bytes[at + 7]! * 0x1000000;
+  return low + high * 0x100000000;
 }
 
 /** The little-endian 64-bit value at `at`. */

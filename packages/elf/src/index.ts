@@ -6,6 +6,7 @@ export { ElfFormatError, ElfIoError, ElfWriteError, type ElfErrorSite } from './
 export type { ElfHeader, Section, Segment, ElfSymbol, Relocation, ElfNote } from './model.js';
 export { ElfFile } from './read.js';
 export { readBuildId } from './buildid.js';
+export { pltEntry } from './plt.js';
 export { parseNotes, buildIdOf } from './notes.js';
 export { StringTable, StringTableBuilder } from './strtab.js';
 export { toSafeNumber } from './cursor.js';

@@ -7,8 +7,9 @@
 //   storage in .data.new / .bss.new / .rodata.new with its initializer and its relocations;
 // - a read-only variable whose contents changed, a string or constant section, a jump table → a copy
 //   in .rodata.new, addends kept valid against a local object symbol at the start of the copy;
-// - anything else → the target's symbol (value from OLD's .symtab) or, undefined there, a dynamic
-//   symbol the applier resolves among loaded libraries (refused for a static executable).
+// - anything else → the target's symbol (value from OLD's .symtab; for an IFUNC, its PLT entry) or,
+//   undefined there, a dynamic symbol the applier resolves among loaded libraries (refused for a
+//   static executable).
 // A patch made after earlier patches (targets.afterPatches: OLD is a later build than the target
 // executable) binds what OLD has but the executable lacks, a function or variable an earlier patch
 // added, to an undefined symbol without a value: the applier finds it in the registry by name (and
@@ -229,7 +230,10 @@ class Inclusion {
       return this.earlierPatchSymbol(old, model.file);
     }
     if (model.isReadOnly(s)) {
-      return found && sameContent() ? this.targetSymbol(found, model.file) : this.copyVariable(diff, s, 'rodata', !found);
+      if (found && sameContent()) return this.targetSymbol(found, model.file);
+      // A constant holding addresses (.data.rel.ro, writable in the object) goes to .data.new, where
+      // a loader can still relocate it: apply --file of a PIE turns its addresses into RELATIVE relocations.
+      return this.copyVariable(diff, s, (model.section(s.shndx).flags & SHF_WRITE) !== 0n ? 'data' : 'rodata', !found);
     }
     if (!found) return this.copyVariable(diff, s, s.shndx === SHN_COMMON || model.section(s.shndx).type === SHT_NOBITS ? 'bss' : 'data', true);
     if (old && diff.oldSide && !equalBytes(diff.oldSide.model.bytesOf(old), model.bytesOf(s))) {
@@ -289,13 +293,22 @@ class Inclusion {
     return index;
   }
 
-  /** A symbol of the target module with its link-time value; `file` is used for locals. */
+  /**
+   * A symbol of the target module with its link-time value; `file` is used for locals. An IFUNC's
+   * value is the module's PLT entry for it, since calling its value would call the resolver.
+   */
   private targetSymbol(found: ElfSymbol, file: string): number {
     const name = baseName(found);
     const local = found.bind === STB_LOCAL;
     return this.builder.symbol(`target ${local ? file : ''} ${name}`, () => {
+      const value = found.type === STT_GNU_IFUNC ? this.targets.ifuncEntry(found) : found.value;
+      if (value === undefined) {
+        throw new UnsupportedChangeError(
+          `'${demangleName(name)}' is an IFUNC that ${this.targets.name} never calls through a PLT entry, so the patch has no address to call it at`,
+        );
+      }
       this.report.externals.push(name);
-      return { name, type: poType(found), bind: poBind(found), ...(local ? { file } : {}), size: found.size, target: { value: found.value } };
+      return { name, type: poType(found), bind: poBind(found), ...(local ? { file } : {}), size: found.size, target: { value } };
     });
   }
 

@@ -18,10 +18,14 @@ export function markDataUsers(diffs: ObjectDiff[], migration: Migration): void {
     const fn = t.transformer;
     if (fn && !fn.diff.functions.some((m) => m.symbol === fn.symbol)) fn.diff.functions.push({ symbol: fn.symbol, old: fn.diff.correlation.oldOf(fn.symbol), cold: false });
   }
-  const globals = new Set(migration.variables.filter((m) => m.symbol.bind !== STB_LOCAL).map((m) => m.symbol.name));
+  // A variable updated in place keeps its storage: the code that reads it need not change. (What it
+  // reads, the objects, changed; the functions touching their layout differ in bytes or have a
+  // local pointing to the type, and join below.)
+  const moved = migration.variables.filter((m) => !m.inPlace);
+  const globals = new Set(moved.filter((m) => m.symbol.bind !== STB_LOCAL).map((m) => m.symbol.name));
   for (const diff of diffs) {
     const model = diff.newSide.model;
-    const statics = new Set(migration.variables.filter((m) => m.diff === diff && m.symbol.bind === STB_LOCAL).map((m) => m.symbol));
+    const statics = new Set(moved.filter((m) => m.diff === diff && m.symbol.bind === STB_LOCAL).map((m) => m.symbol));
     const changed = migration.changedTypes.get(diff) ?? new Set<string>();
     const info = changed.size > 0 && model.object.elf.section('.debug_info') ? readDwarf(model.object.elf) : undefined;
     const uses = (fn: ElfSymbol): boolean =>

@@ -26,7 +26,7 @@ import { UnsupportedChangeError } from './errors.js';
 import type { ObjectDiff } from './mark.js';
 import type { ObjectModel } from './objects.js';
 import { findTransformers } from './transformers.js';
-import { Refusal, reachesChanged, strip, transformRows, type ChangedTypes } from './transform-rows.js';
+import { compositeNameOf, Refusal, reachesChanged, strip, transformRows, type ChangedTypes } from './transform-rows.js';
 
 /** A variable whose data the patch transforms, with the program for its (element) type. */
 export interface VariableMigration {
@@ -112,7 +112,7 @@ export function planMigration(diffs: ObjectDiff[], warnings: string[]): Migratio
 class TypePlanner implements ChangedTypes {
   readonly transformers: Map<string, ElfSymbol>;
   private readonly indices = new Map<string, number>();
-  /** The OLD and NEW DWARF type of each registered type, by index. */
+  /** The OLD and NEW DWARF type of each registered type (typedefs kept), by index. */
   private readonly pairs = new Map<number, { o: DwarfType; n: DwarfType }>();
 
   constructor(
@@ -125,15 +125,17 @@ class TypePlanner implements ChangedTypes {
   }
 
   follow(oldPointee: DwarfType, newPointee: DwarfType, what: string): number {
-    if (newPointee.name === undefined) throw new Refusal(`${what} points to an anonymous ${newPointee.kind}, which cannot be matched by name`);
     const result = this.typeFor(oldPointee, newPointee);
     if (typeof result === 'string') throw new Refusal(`${what} points to ${typeName(newPointee)}: ${result}`);
     return result;
   }
 
-  /** The index of the type OLD `o` → NEW `n` (a struct or union), or why it cannot be transformed. */
-  typeFor(o: DwarfType, n: DwarfType): number | string {
-    const name = typeName(n);
+  /** The index of the type OLD `oldType` → NEW `newType` (a struct or union, typedefs kept for its name), or why it cannot be transformed. */
+  typeFor(oldType: DwarfType, newType: DwarfType): number | string {
+    const name = compositeNameOf(newType);
+    if (name === undefined) return `${typeName(newType)} is an anonymous struct or union without a typedef name, which katana does not transform yet`;
+    const o = strip(oldType)!;
+    const n = strip(newType)!;
     const known = this.indices.get(name);
     if (known !== undefined) return known;
     const oldSize = sizeOf(o);
@@ -147,8 +149,8 @@ class TypePlanner implements ChangedTypes {
     // Registered before its rows: a `struct node *next` inside struct node follows to itself.
     const index = this.types.push(type) - 1;
     this.indices.set(name, index);
-    this.pairs.set(index, { o, n });
-    const result = transformRows(o, n, this);
+    this.pairs.set(index, { o: oldType, n: newType });
+    const result = transformRows(oldType, newType, this);
     if ('refused' in result) {
       if (!type.transformer) return result.refused;
       this.warnings.push(`${name} is converted by its transformer ${fn!.name} alone (${result.refused})`);
@@ -172,9 +174,10 @@ class TypePlanner implements ChangedTypes {
         names: this.names,
         warnings: [],
         follow: (newPointee, oldPointee, what) => {
-          const pointee = this.indices.get(typeName(newPointee));
+          const name = compositeNameOf(newPointee);
+          const pointee = name === undefined ? undefined : this.indices.get(name);
           const pair = pointee === undefined ? undefined : this.pairs.get(pointee);
-          if (pointee === undefined || !pair || typeName(pair.o) !== typeName(oldPointee)) {
+          if (pointee === undefined || !pair || compositeNameOf(pair.o) !== compositeNameOf(oldPointee)) {
             throw new Refusal(`${what} points to ${typeName(newPointee)}, which the patch does not transform from ${typeName(oldPointee)}`);
           }
           return pointee;
@@ -199,6 +202,9 @@ function planVariable(
   const o = strip(oldType);
   const n = strip(newType);
   const inPlace = describeType(oldType) === describeType(newType);
+  // The element types with their typedefs (a typedef names an anonymous struct), and stripped.
+  let oldNamed: DwarfType | undefined = oldType;
+  let newNamed: DwarfType | undefined = newType;
   let oldElement = o;
   let newElement = n;
   let elements: number | undefined;
@@ -209,6 +215,8 @@ function planVariable(
     const newCount = n.dimensions[0]!.count;
     if (oldCount === undefined || newCount === undefined) refuse('is an array of unknown size');
     if (oldCount !== newCount) warnings.push(`array ${typeName(newType)} changes from ${oldCount} to ${newCount} elements: the first ${Math.min(oldCount, newCount)} are kept`);
+    oldNamed = o.type;
+    newNamed = n.type;
     oldElement = strip(o.type);
     newElement = strip(n.type);
     elements = newCount;
@@ -221,16 +229,20 @@ function planVariable(
     const newPointee = strip(newElement.type);
     if (newPointee?.kind === 'pointer') refuse('is a pointer to a pointer leading to a changed struct, which katana does not follow');
     if (!oldPointee || !newPointee || (newPointee.kind !== 'structure' && newPointee.kind !== 'union')) refuse(`points to ${typeName(newPointee)}, which katana cannot follow`);
+    oldNamed = oldElement.type;
+    newNamed = newElement.type;
     oldElement = oldPointee;
     newElement = newPointee;
   }
   if (!oldElement || !newElement || (newElement.kind !== 'structure' && newElement.kind !== 'union') || newElement.kind !== oldElement.kind) {
     refuse(`changed type (${typeName(oldType)} → ${typeName(newType)}); only structs, unions with a transformer, arrays of them and pointers to them are transformed`);
   }
-  if (newElement.kind === 'union' && !planner.transformers.has(typeName(newElement))) {
-    refuse(`is a union whose members changed (${typeName(newElement)}); katana cannot tell which member holds the value: give it a KATANA_TRANSFORM transformer`);
+  const name = compositeNameOf(newNamed);
+  if (name === undefined) refuse(`is of an anonymous ${newElement.kind} without a typedef name (${typeName(newType)}), which katana does not transform yet`);
+  if (newElement.kind === 'union' && !planner.transformers.has(name)) {
+    refuse(`is a union whose members changed (${name}); katana cannot tell which member holds the value: give it a KATANA_TRANSFORM transformer`);
   }
-  const type = planner.typeFor(oldElement, newElement);
+  const type = planner.typeFor(oldNamed!, newNamed!);
   if (typeof type === 'string') refuse(type);
   return { type, ...(elements === undefined ? {} : { elements }), count, inPlace, pointer };
 }
@@ -241,31 +253,42 @@ function membersOf(type: DwarfType, types: MigratedType[], indices: ReadonlyMap<
   return type.members.map((m) => {
     const t = strip(m.type);
     const base = t?.kind === 'base' ? { base: { name: t.name ?? '', encoding: t.encoding } } : {};
-    const pointee = t?.kind === 'pointer' ? strip(t.type) : undefined;
-    const pointsTo = pointee?.name !== undefined ? indices.get(typeName(pointee)) : undefined;
+    const pointee = t?.kind === 'pointer' ? compositeNameOf(t.type) : undefined;
+    const pointsTo = pointee !== undefined ? indices.get(pointee) : undefined;
     return { name: m.name ?? '', offset: m.offset ?? 0, size: sizeOf(m.type) ?? 0, ...base, ...(pointsTo === undefined || !types[pointsTo] ? {} : { pointsTo }) };
   });
 }
 
-/** The names ('struct stats', 'union u') of every struct or union of NEW whose same-named OLD type has another layout. */
+/**
+ * The names ('struct stats', 'union u', 'stats_t' for a typedef of an anonymous struct) of every
+ * struct or union of NEW whose same-named OLD type has another layout.
+ */
 function changedTypeNames(oldInfo: DwarfInfo, newInfo: DwarfInfo): Set<string> {
   const oldLayouts = new Map<string, string>();
   for (const unit of oldInfo.units) {
-    for (const t of unit.types) if (isNamedComposite(t)) oldLayouts.set(typeName(t), describeType(t));
+    for (const t of unit.types) {
+      const name = definedCompositeName(t);
+      if (name !== undefined) oldLayouts.set(name, describeType(t));
+    }
   }
   const changed = new Set<string>();
   for (const unit of newInfo.units) {
     for (const t of unit.types) {
-      if (!isNamedComposite(t)) continue;
-      const old = oldLayouts.get(typeName(t));
-      if (old !== undefined && old !== describeType(t)) changed.add(typeName(t));
+      const name = definedCompositeName(t);
+      if (name === undefined) continue;
+      const old = oldLayouts.get(name);
+      if (old !== undefined && old !== describeType(t)) changed.add(name);
     }
   }
   return changed;
 }
 
-function isNamedComposite(t: DwarfType): boolean {
-  return (t.kind === 'structure' || t.kind === 'union') && t.name !== undefined && !t.declaration;
+/** The name of a struct or union definition with a tag, or of a typedef naming an anonymous one; undefined otherwise. */
+function definedCompositeName(t: DwarfType): string | undefined {
+  if (t.kind === 'structure' || t.kind === 'union') return t.name !== undefined && !t.declaration ? typeName(t) : undefined;
+  if (t.kind !== 'typedef') return undefined;
+  const target = strip(t.type);
+  return (target?.kind === 'structure' || target?.kind === 'union') && target.name === undefined && !target.declaration ? t.name : undefined;
 }
 
 function refuse(v: ElfSymbol, model: ObjectModel, reason: string): never {

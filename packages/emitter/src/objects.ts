@@ -102,10 +102,16 @@ export class ObjectModel {
     return this.symbols.filter((s) => s.bind === STB_LOCAL && isNamedEntity(s) && isInSection(s)).map((s) => s.name);
   }
 
-  /** True for a variable whose storage the program cannot write (.rodata.*). */
+  /**
+   * True for a variable whose storage the program cannot write: in .rodata.* (no SHF_WRITE), or in
+   * .data.rel.ro* — a const object holding addresses (`const struct level levels[] = {{ "low", 1 }}`
+   * in PIC/PIE code), which gcc marks writable for the dynamic linker's relocations and the linker
+   * places in the RELRO segment, read-only once relocated.
+   */
   isReadOnly(symbol: ElfSymbol): boolean {
     if (symbol.shndx === SHN_COMMON) return false;
-    return (this.section(symbol.shndx).flags & SHF_WRITE) === 0n;
+    const section = this.section(symbol.shndx);
+    return (section.flags & SHF_WRITE) === 0n || RELRO_SECTION.test(section.name);
   }
 
   /** True for a thread-local variable. */
@@ -119,6 +125,9 @@ export class ObjectModel {
     return (this.section(index).flags & SHF_EXECINSTR) !== 0n;
   }
 }
+
+/** `.data.rel.ro`, `.data.rel.ro.local` and their -fdata-sections forms (`.data.rel.ro.levels`). */
+const RELRO_SECTION = /^\.data\.rel\.ro(\.|$)/;
 
 /** STT_FUNC or STT_GNU_IFUNC. */
 export function isFunction(s: ElfSymbol): boolean {

@@ -35,7 +35,7 @@ export interface ChangedTypes {
   /** The struct and union types whose layout changed. */
   names: ReadonlySet<string>;
   warnings: string[];
-  /** The index of the transformed type for objects a followed pointer reaches (OLD and NEW pointee); throws Refusal when it cannot be transformed. */
+  /** The index of the transformed type for objects a followed pointer reaches (OLD and NEW pointee, typedefs kept); throws Refusal when it cannot be transformed. */
   follow(oldPointee: DwarfType, newPointee: DwarfType, what: string): number;
 }
 
@@ -48,7 +48,8 @@ export function transformRows(oldType: DwarfType, newType: DwarfType, changed: C
   if (size === undefined) return { refused: `${typeName(newType)} has no known size` };
   const out: Output = { rows: [], removed: new Set() };
   try {
-    move(strip(oldType), strip(newType), 0, 0, typeName(newType), '', out, changed, changed.names.has(typeName(strip(newType)!)));
+    const name = compositeNameOf(newType);
+    move(strip(oldType), strip(newType), 0, 0, name ?? typeName(newType), '', out, changed, name !== undefined && changed.names.has(name));
   } catch (error) {
     if (error instanceof Refusal) return { refused: error.message };
     throw error;
@@ -63,15 +64,33 @@ export function transformRows(oldType: DwarfType, newType: DwarfType, changed: C
 export function reachesChanged(type: DwarfType | undefined, changed: ReadonlySet<string>, seen = new Map<DwarfType, boolean>()): boolean {
   const t = strip(type);
   if (!t) return false;
+  const name = compositeNameOf(type);
+  if (name !== undefined && changed.has(name)) return true;
   const known = seen.get(t);
   if (known !== undefined) return known;
   seen.set(t, false); // a cycle through pointers adds nothing new
   let result = false;
-  if ((t.kind === 'structure' || t.kind === 'union' || t.kind === 'class') && t.name !== undefined && changed.has(typeName(t))) result = true;
-  else if (t.kind === 'pointer' || t.kind === 'array') result = reachesChanged(t.type, changed, seen);
+  if (t.kind === 'pointer' || t.kind === 'array') result = reachesChanged(t.type, changed, seen);
   else if (t.kind === 'structure' || t.kind === 'union' || t.kind === 'class') result = t.members.some((m) => reachesChanged(m.type, changed, seen));
   seen.set(t, result);
   return result;
+}
+
+/**
+ * The name a struct or union reached through typedefs and qualifiers goes by: its tag ('struct
+ * stats'), or, when it has none, the typedef that names it ('stats_t' for `typedef struct { ... }
+ * stats_t`, the commonest way C names a struct). Undefined for an anonymous one without a typedef.
+ */
+export function compositeNameOf(type: DwarfType | undefined): string | undefined {
+  let alias: string | undefined;
+  let t = type;
+  for (let depth = 0; t && depth < 64 && t.kind !== 'structure' && t.kind !== 'union'; depth++) {
+    if (t.kind === 'typedef') alias = t.name;
+    else if (t.kind !== 'const' && t.kind !== 'volatile' && t.kind !== 'restrict' && t.kind !== 'atomic') return undefined;
+    t = t.type;
+  }
+  if (t?.kind !== 'structure' && t?.kind !== 'union') return undefined;
+  return t.name !== undefined ? typeName(t) : alias;
 }
 
 /** Whether `type` is or contains (not through pointers) a `void *`. */
@@ -94,7 +113,6 @@ export function strip(type: DwarfType | undefined): DwarfType | undefined {
   return t;
 }
 
-// `what` names the bytes in messages, `path` is their member path in the object ('' at its top).
 // `inChanged`: the bytes belong to an object of a changed type (a `void *` there is refused: the
 // layout change may be the reason it points elsewhere now).
 function move(
@@ -115,7 +133,7 @@ function move(
     if (newPointee.kind !== 'structure' && newPointee.kind !== 'union' && newPointee.kind !== 'class') {
       throw new Refusal(`${what} points to ${typeName(newPointee)}, which leads to a changed struct but is not a struct katana can follow`);
     }
-    out.rows.push({ offset: to, size: 8, rule: { kind: 'follow', expression: copyExpression(from), type: changed.follow(oldPointee, newPointee, what) } });
+    out.rows.push({ offset: to, size: 8, rule: { kind: 'follow', expression: copyExpression(from), type: changed.follow(o.type!, n.type!, what) } });
     return;
   }
   if (isInteger(o) && isInteger(n)) {
@@ -137,7 +155,8 @@ function move(
     for (const m of n.members) {
       const old = o.members.find((x) => x.name === m.name);
       const inner = strip(m.type);
-      const nested = inChanged || (inner !== undefined && changed.names.has(typeName(inner)));
+      const innerName = compositeNameOf(m.type);
+      const nested = inChanged || (innerName !== undefined && changed.names.has(innerName));
       if (old) move(strip(old.type), inner, from + (old.offset ?? 0), to + (m.offset ?? 0), `member '${m.name}' of ${typeName(n)}`, pathOf(m.name!), out, changed, nested);
     }
     for (const m of o.members) if (!n.members.some((x) => x.name === m.name)) out.removed.add(pathOf(m.name!));

@@ -28,7 +28,8 @@ export function workspace(): Workspace {
 /** How to build a fixture version. */
 export interface BuildFlags {
   opt?: string;
-  static?: boolean;
+  /** 'static': -static; 'static-pie': -fPIE and -static-pie. */
+  link?: 'static' | 'static-pie';
 }
 
 /** Compiles and links `<case>/<version>` in `ws`, records it, and returns the executable's path and folder. */
@@ -40,14 +41,14 @@ export function build(ws: Workspace, fixture: string, version: 'v1' | 'v2', flag
   for (const source of sources) {
     copyFileSync(join(FIXTURES, fixture, version, source), join(dir, source));
     const output = join(dir, source.replace(/\.c$/, '.o'));
-    const args = [flags.opt ?? '-O0', '-g', '-ffunction-sections', '-fdata-sections', `-ffile-prefix-map=${dir}=.`, '-c', source, '-o', output];
+    const args = [flags.opt ?? '-O0', ...(flags.link === 'static-pie' ? ['-fPIE'] : []), '-g', '-ffunction-sections', '-fdata-sections', `-ffile-prefix-map=${dir}=.`, '-c', source, '-o', output];
     gcc(args, dir);
     const hash = ws.store.putObject(output);
     ws.store.writeManifest({ hash, source, output, cwd: dir, args, compiler: 'gcc', language: 'c' });
     objects.push({ path: output, hash });
   }
   const exe = join(dir, 'prog');
-  const args = ['-Wl,--build-id', ...(flags.static ? ['-static'] : []), ...objects.map((o) => o.path), '-o', exe];
+  const args = ['-Wl,--build-id', ...(flags.link ? [`-${flags.link}`] : []), ...objects.map((o) => o.path), '-o', exe];
   gcc(args, dir);
   const buildId = ElfFile.open(exe).buildId();
   if (!buildId) throw new Error(`gcc produced ${exe} without a build-id`);

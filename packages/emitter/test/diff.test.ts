@@ -1,8 +1,8 @@
 // diffBuilds on real gcc builds of the fixture pairs in test/fixtures/<case>/{v1,v2}.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ElfFile } from '@katana/elf';
 import { DW_OP_plus_uconst } from '@katana/dwarf';
+import { ElfFile, R_X86_64_IRELATIVE, SHT_RELA, STB_LOCAL, STT_GNU_IFUNC, pltEntry } from '@katana/elf';
 import type { PatchObject, PoSymbol } from '@katana/po';
 import { diffBuilds, EmitterError, NothingToPatchError, UnsupportedChangeError } from '../src/index.js';
 import { build, symbolOf, workspace, type BuildFlags, type Workspace } from './build.js';
@@ -93,15 +93,43 @@ diff('leaves a libc function the old dynamic executable never called to the appl
 });
 
 diff('takes libc functions of a static executable from its symbol table', ({ ws }) => {
-  const { po, v1 } = patch(ws, 'static_libc', { static: true });
+  const { po, v1 } = patch(ws, 'static_libc', { link: 'static' });
   assert.equal(patchedNames(po), ['report']);
   assert.equal(symbolNamed(po, 'puts').target, { value: symbolOf(v1.exe, 'puts').value });
   assert.equal(symbolNamed(po, 'printf').target, { value: symbolOf(v1.exe, 'printf').value });
 });
 
 diff('refuses a library function a static executable does not contain', ({ ws }) => {
-  assert.throws(() => patch(ws, 'static_missing', { static: true }), (e: unknown) => e instanceof UnsupportedChangeError && e.message.includes("'fnmatch'"));
+  assert.throws(() => patch(ws, 'static_missing', { link: 'static' }), (e: unknown) => e instanceof UnsupportedChangeError && e.message.includes("'fnmatch'"));
 });
+
+diff('refuses a library function a static PIE does not contain (it has a .dynsym, but imports nothing)', ({ ws }) => {
+  assert.throws(() => patch(ws, 'static_missing', { link: 'static-pie' }), (e: unknown) => e instanceof UnsupportedChangeError && e.message.includes("'fnmatch'"));
+});
+
+diff('takes a libc function the static-PIE link made local (hidden in libc.a) as the global it was', ({ ws }) => {
+  const { po, v1 } = patch(ws, 'static_pie_libc', { link: 'static-pie' });
+  const local = ElfFile.open(v1.exe).symbols().find((s) => s.name === 'fflush');
+  assert.is(local?.bind, STB_LOCAL, 'ld turned the hidden fflush into a local');
+  assert.equal(symbolNamed(po, 'fflush').target, { value: local!.value });
+  assert.is(symbolNamed(po, 'fflush').bind, 'global');
+});
+
+for (const link of ['static', 'static-pie'] as const) {
+  diff(`calls an IFUNC of a ${link} executable at its PLT entry, not at its resolver`, ({ ws }) => {
+    const { po, v1 } = patch(ws, 'static_pie_libc', { link });
+    const elf = ElfFile.open(v1.exe);
+    const resolver = elf.symbols().find((s) => s.name === 'strlen' && s.type === STT_GNU_IFUNC);
+    assert.ok(resolver, 'strlen is an IFUNC of the static libc');
+    const slot = elf.sections.filter((s) => s.type === SHT_RELA).flatMap((s) => elf.relocations(s))
+      .find((r) => r.type === R_X86_64_IRELATIVE && r.addend === resolver!.value)?.offset;
+    assert.ok(slot !== undefined, 'an IRELATIVE fills a GOT slot with strlen\'s implementation');
+    const value = symbolNamed(po, 'strlen').target?.value;
+    assert.is(value, pltEntry(elf, slot!));
+    const plt = elf.section('.plt')!;
+    assert.ok(value! >= plt.addr && value! < plt.addr + BigInt(plt.size), `0x${value!.toString(16)} is in .plt`);
+  });
+}
 
 diff('patches a changed gcc clone (.constprop) against its old address', ({ ws }) => {
   const { po, v1, v2 } = patch(ws, 'clone', { opt: '-O2' });
@@ -144,6 +172,22 @@ diff('moves a variable whose struct type changed to new storage, with every func
   assert.equal([...po.data.subarray(at, at + 12)], [1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0]);
   assert.ok(po.relocations.some((r) => r.section === 'text' && r.symbol === moved!.newSymbol));
   assert.not.ok(po.relocations.some((r) => r.symbol === moved!.oldSymbol));
+});
+
+diff('gives a const table of pointers (.data.rel.ro) whose contents changed a new copy, and patches its reader', ({ ws }) => {
+  const { po, report } = patch(ws, 'const_table');
+  assert.equal(patchedNames(po), ['show']);
+  const levels = symbolNamed(po, 'levels');
+  // In .data.new rather than .rodata.new, as .data.rel.ro is writable until relocated.
+  assert.equal(levels.defined?.section, 'data', 'the new table, not the target\'s');
+  assert.not.ok(po.symbols.some((s) => s.name === 'levels' && s.target), 'the target\'s table is not referenced');
+  const at = levels.defined!.offset;
+  // { "low", 1 }, { "high", 10 }: threshold of the second element at 16 + 8.
+  assert.equal([...po.data.subarray(at + 24, at + 28)], [10, 0, 0, 0]);
+  const pointers = po.relocations.filter((r) => r.section === 'data' && r.offset >= at && r.offset < at + levels.size);
+  assert.equal(pointers.map((r) => r.offset - at), [0, 16], 'both name pointers are relocated in the copy');
+  assert.equal(report.newVariables, [], 'a changed constant is not a new variable');
+  assert.equal(report.warnings, []);
 });
 
 diff('follows a pointer to a struct whose layout changed: the pointer is updated in place, the global it points at moves', ({ ws }) => {

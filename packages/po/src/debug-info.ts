@@ -9,7 +9,9 @@
 // transformed variable (DW_AT_type the type, a pointer to it, or an array of either; DW_AT_location
 // its new storage, DW_AT_KATANA_old_location the target's, the same for a variable updated in place). This is
 // where the source file of a global function lives (ELF ties a file only to local symbols). Low pcs,
-// locations and FDE offsets are filled in by relocations, as in any compiler's object.
+// locations and FDE offsets are filled in by relocations, as in any compiler's object. A type named
+// only by a typedef (`typedef struct { ... } stats_t`) is an anonymous struct plus a DW_TAG_typedef
+// naming it.
 import {
   DW_AT_byte_size,
   DW_AT_count,
@@ -51,6 +53,7 @@ import {
   DW_TAG_structure_type,
   DW_TAG_subprogram,
   DW_TAG_subrange_type,
+  DW_TAG_typedef,
   DW_TAG_union_type,
   DW_TAG_variable,
   DW_UT_compile,
@@ -101,15 +104,16 @@ const ABBREV_UNIT = 1;
 const ABBREV_GLOBAL = 2;
 const ABBREV_LOCAL = 3;
 const ABBREV_BASE_TYPE = 4;
-const ABBREV_MEMBER_TYPED = 5;
-const ABBREV_MEMBER = 6;
-const ABBREV_ARRAY = 7;
-const ABBREV_SUBRANGE = 8;
-const ABBREV_VARIABLE_GLOBAL = 9;
-const ABBREV_VARIABLE_LOCAL = 10;
-const ABBREV_POINTER = 11;
-/** Struct and union DIEs get codes from here on, one per combination of optional attributes used. */
-const ABBREV_FIRST_COMPOSITE = 12;
+const ABBREV_MEMBER_TYPED = 6;
+const ABBREV_MEMBER = 7;
+const ABBREV_ARRAY = 8;
+const ABBREV_SUBRANGE = 9;
+const ABBREV_VARIABLE_GLOBAL = 10;
+const ABBREV_VARIABLE_LOCAL = 11;
+const ABBREV_POINTER = 12;
+const ABBREV_TYPEDEF = 13;
+/** Transformed types' DIEs get codes from here on, one per combination of tag and optional attributes used. */
+const ABBREV_FIRST_COMPOSITE = 14;
 
 /** Bytes of a location expression: DW_OP_addr and an 8-byte address. */
 const ADDR_EXPRESSION_SIZE = 9;
@@ -138,6 +142,7 @@ export function encodeDebugInfo(
   declare(ABBREV_LOCAL, DW_TAG_subprogram, false, [[DW_AT_name, DW_FORM_string], ...pcs]);
   declare(ABBREV_BASE_TYPE, DW_TAG_base_type, false, [[DW_AT_name, DW_FORM_string], [DW_AT_byte_size, DW_FORM_udata], [DW_AT_encoding, DW_FORM_data1]]);
   declare(ABBREV_POINTER, DW_TAG_pointer_type, false, [[DW_AT_byte_size, DW_FORM_data1], [DW_AT_type, DW_FORM_ref4]]);
+  declare(ABBREV_TYPEDEF, DW_TAG_typedef, false, [[DW_AT_name, DW_FORM_string], [DW_AT_type, DW_FORM_ref4]]);
   const member: [number, number][] = [[DW_AT_name, DW_FORM_string], [DW_AT_data_member_location, DW_FORM_udata], [DW_AT_byte_size, DW_FORM_udata]];
   declare(ABBREV_MEMBER_TYPED, DW_TAG_member, false, [...member, [DW_AT_type, DW_FORM_ref4]]);
   declare(ABBREV_MEMBER, DW_TAG_member, false, member);
@@ -146,16 +151,18 @@ export function encodeDebugInfo(
   const locations: [number, number][] = [[DW_AT_type, DW_FORM_ref4], [DW_AT_location, DW_FORM_exprloc], [DW_AT_KATANA_old_location, DW_FORM_exprloc]];
   declare(ABBREV_VARIABLE_GLOBAL, DW_TAG_variable, false, [[DW_AT_name, DW_FORM_string], [DW_AT_external, DW_FORM_flag_present], ...locations]);
   declare(ABBREV_VARIABLE_LOCAL, DW_TAG_variable, false, [[DW_AT_name, DW_FORM_string], ...locations]);
-  // A transformed type's DIE: the attributes every one has, then those it has only sometimes.
+  // A transformed type's DIE: its name when it has a tag, the attributes every one has, then those
+  // it has only sometimes; declared on first use.
   const compositeCodes = new Map<string, number>();
-  const compositeAbbrev = (type: TransformedType): number => {
+  const compositeAbbrev = (type: TransformedType, union: boolean, tagged: boolean): number => {
     const attributes: [number, number][] = [
-      [DW_AT_name, DW_FORM_string], [DW_AT_byte_size, DW_FORM_udata], [DW_AT_MIPS_fde, DW_FORM_sec_offset], [DW_AT_KATANA_old_byte_size, DW_FORM_udata],
+      ...(tagged ? [[DW_AT_name, DW_FORM_string] as [number, number]] : []),
+      [DW_AT_byte_size, DW_FORM_udata], [DW_AT_MIPS_fde, DW_FORM_sec_offset], [DW_AT_KATANA_old_byte_size, DW_FORM_udata],
     ];
     if (type.transformer !== undefined) attributes.push([DW_AT_KATANA_transformer, DW_FORM_addr]);
     if (type.rollbackRows !== undefined) attributes.push([DW_AT_KATANA_rollback_fde, DW_FORM_sec_offset]);
     if (droppedOf(type) !== undefined) attributes.push([DW_AT_KATANA_dropped_on_rollback, DW_FORM_string]);
-    const tag = type.name.startsWith('union ') ? DW_TAG_union_type : DW_TAG_structure_type;
+    const tag = union ? DW_TAG_union_type : DW_TAG_structure_type;
     const key = `${tag}:${attributes.map(([at]) => at).join(',')}`;
     let code = compositeCodes.get(key);
     if (code === undefined) {
@@ -197,8 +204,14 @@ export function encodeDebugInfo(
         baseTypes.set(key, info.length - start);
         info.uleb(ABBREV_BASE_TYPE).cstring(m.base.name).uleb(m.size).u8(m.base.encoding);
       }
-      typeDies.set(index, info.length - start);
-      info.uleb(compositeAbbrev(type)).cstring(type.name.replace(/^(struct|union) /, '')).uleb(type.newSize);
+      // 'struct stats' is a struct with a tag; a typedef name ('stats_t' of `typedef struct { ... }
+      // stats_t`) an anonymous struct followed by the typedef naming it, which variables refer to.
+      const tagged = /^(struct|union) (.+)$/.exec(type.name);
+      const union = tagged ? tagged[1] === 'union' : false;
+      const structDie = info.length - start;
+      info.uleb(compositeAbbrev(type, union, tagged !== null));
+      if (tagged) info.cstring(tagged[2]!);
+      info.uleb(type.newSize);
       fdes.push({ at: info.length, fdeOffset: data.fdeOffsets[index]! });
       info.u32(0).uleb(type.oldSize);
       if (type.transformer !== undefined) {
@@ -223,6 +236,8 @@ export function encodeDebugInfo(
         }
       }
       info.u8(0);
+      typeDies.set(index, tagged === null ? info.length - start : structDie);
+      if (tagged === null) info.uleb(ABBREV_TYPEDEF).cstring(type.name).u32(structDie);
     });
     const pointerDies = new Map<number, number>();
     const pointerTo = (type: number, what: string): number => {

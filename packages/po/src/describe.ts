@@ -89,16 +89,27 @@ export function describePatchObject(po: PatchObject): PatchDescription {
     transformed,
     types: types.map((t) => ({
       name: t.name, file: t.file, oldSize: t.oldSize, newSize: t.newSize,
-      members: t.members.map((m) => ({ name: m.name, offset: m.offset, size: m.size, from: sourceOf(t.rows.find((r) => r.offset === m.offset)) })),
+      members: t.members.map((m) => ({ name: m.name, offset: m.offset, size: m.size, from: memberSource(t.rows, m.offset, m.size) })),
       rollback: { reversible: t.rollbackRows !== undefined, drops: t.rollbackRows === undefined ? [] : t.droppedOnRollback ?? [] },
     })),
     sizes: { text: po.text.length, rodata: po.rodata.length, data: po.data.length, bss: po.bssSize, ehFrame: po.ehFrame?.length ?? 0 },
   };
 }
 
-/** Where a member's bytes come from, read off the DWARF expression of its row ('old +4', 'old +4 converted', 'initializer'). */
-function sourceOf(row: TransformRow | undefined): string {
-  if (!row || row.rule.kind === 'keep') return 'initializer';
+/**
+ * Where a member's bytes come from: its row's source ('old +4'), or, for a nested struct flattened
+ * into several rows, each row's source at its offset in the member ('+0 old +4, +4 initializer, ...').
+ */
+function memberSource(rows: TransformRow[], offset: number, size: number): string {
+  const inside = rows.filter((r) => r.offset < offset + size && r.offset + r.size > offset);
+  if (inside.every((r) => r.rule.kind === 'keep')) return 'initializer';
+  if (inside.length === 1 && inside[0]!.offset === offset) return sourceOf(inside[0]!);
+  return inside.map((r) => `+${r.offset - offset} ${sourceOf(r)}`).join(', ');
+}
+
+/** Where a row's bytes come from, read off its DWARF expression ('old +4', 'old +4 converted', 'initializer'). */
+function sourceOf(row: TransformRow): string {
+  if (row.rule.kind === 'keep') return 'initializer';
   const e = row.rule.expression;
   // Both kinds start with DW_OP_plus_uconst <offset in the old object> (transform-program.ts).
   const from = e[0] === DW_OP_plus_uconst ? new Cursor('expression', e, 1).ulebNumber() : undefined;

@@ -159,7 +159,8 @@ export interface PoSymbol {
   defined?: { section: PoSectionKind; offset: number };
   /**
    * Set when the symbol lives in the target. `value` is its link-time value in the target module
-   * (st_value; for TLS, the offset in the module's TLS block); the applier adds the load bias.
+   * (st_value; for an IFUNC, the module's PLT entry that calls its implementation; for TLS, the
+   * offset in the module's TLS block); the applier adds the load bias.
    * Absent `value` means: a dynamic symbol, resolved by name among the process's loaded libraries.
    */
   target?: { value?: bigint };

@@ -33,12 +33,17 @@ export function readDataTransforms(
   for (const unit of info.units) {
     const own: number[] = [];
     unitTypes.push(own);
+    // An anonymous transformed struct is named by the typedef that follows it ('stats_t').
+    const typedefs = new Map<DwarfType, string>();
+    for (const t of unit.types) if (t.kind === 'typedef' && t.type && t.name !== undefined) typedefs.set(t.type, t.name);
     for (const type of unit.types) {
       if ((type.kind !== 'structure' && type.kind !== 'union') || type.fde === undefined) continue;
       typeIndex.set(type, types.length);
       dwarfTypes.push(type);
       own.push(types.length);
-      types.push({ name: `${type.kind === 'union' ? 'union' : 'struct'} ${type.name ?? '<anonymous>'}`, file: unit.name ?? '', oldSize: 0, newSize: 0, members: [], rows: [] });
+      const kind = type.kind === 'union' ? 'union' : 'struct';
+      const name = type.name !== undefined ? `${kind} ${type.name}` : typedefs.get(type) ?? `${kind} <anonymous>`;
+      types.push({ name, file: unit.name ?? '', oldSize: 0, newSize: 0, members: [], rows: [] });
     }
   }
   info.units.forEach((unit, u) => {
@@ -74,7 +79,8 @@ export function readDataTransforms(
       const memberDies = die.children.filter((c) => c.tag === DW_TAG_member);
       t.members = type.members.map((m, i) => {
         const base = m.type?.kind === 'base' ? { base: { name: m.type.name ?? '', encoding: m.type.encoding } } : {};
-        const pointee = m.type?.kind === 'pointer' && m.type.type ? typeIndex.get(m.type.type) : undefined;
+        const target = m.type?.kind === 'pointer' ? withoutTypedef(m.type.type) : undefined;
+        const pointee = target ? typeIndex.get(target) : undefined;
         return {
           name: m.name ?? '', offset: m.offset ?? 0, size: constant(memberDies[i]!, DW_AT_byte_size) ?? sizeOf(m.type) ?? 0,
           ...base, ...(pointee === undefined ? {} : { pointsTo: pointee }),
@@ -102,7 +108,7 @@ export function readDataTransforms(
     const oldSymbol = symbolOf(old, 'old location');
     const element = v.type?.kind === 'array' ? v.type.type : v.type;
     const pointer = element?.kind === 'pointer';
-    const pointee = pointer ? element.type : element;
+    const pointee = withoutTypedef(pointer ? element.type : element);
     const type = (pointee && typeIndex.get(pointee)) ?? fail(`transformed variable ${v.name} is not of a transformed type or a pointer to one`);
     const elements = v.type?.kind === 'array' ? v.type.dimensions[0]?.count ?? fail(`array ${v.name} has no element count`) : undefined;
     const oldSize = symbols[oldSymbol]!.size;
@@ -125,4 +131,9 @@ export function readDataTransforms(
 function constant(die: Parameters<typeof attr>[0], name: number): number | undefined {
   const a = attr(die, name);
   return a?.value.class === 'constant' ? Number(a.value.value) : undefined;
+}
+
+/** A typedef's type (the anonymous struct `typedef struct { ... } stats_t` names). */
+function withoutTypedef(t: DwarfType | undefined): DwarfType | undefined {
+  return t?.kind === 'typedef' ? t.type : t;
 }

@@ -11,8 +11,8 @@ import { FrameSection, unwindRows, DW_CFA_same_value, DW_CFA_offset_extended } f
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  convertExpression, copyExpression, decodeTransformProgram, encodeTransformProgram, PoFormatError, readPatchObject, writePatchObject,
-  type PatchObject, type TransformRow,
+  convertExpression, copyExpression, decodeTransformProgram, describePatchObject, encodeTransformProgram, PoFormatError, readPatchObject,
+  writePatchObject, type PatchObject, type TransformRow,
 } from '../src/index.js';
 
 // struct stats { int hits; int misses; } -> { long bytes; long misses; int hits; }: bytes is new,
@@ -79,6 +79,20 @@ program('types and transformed variables survive write → read', ({ file }) => 
   assert.equal(read.symbols[d!.oldSymbol]!.target, { value: 0x404030n });
 });
 
+program('a type known by a typedef name is an anonymous struct and a DW_TAG_typedef, and survives write → read', ({ dir }) => {
+  const po = patchWithTransform();
+  const typedefed: PatchObject = { ...po, types: [{ ...po.types![0]!, name: 'stats_t' }] };
+  const file = join(dir, 'typedef.po');
+  writeFileSync(file, writePatchObject(typedefed));
+  const read = readPatchObject(ElfFile.open(file).bytes, file);
+  assert.equal(read.types, typedefed.types);
+  assert.is(read.dataTransforms![0]!.type, 0);
+  const info = spawnSync('llvm-dwarfdump', ['--debug-info', file], { encoding: 'utf8' }).stdout;
+  assert.match(info, /DW_TAG_structure_type\n\s+DW_AT_byte_size\s+\(24\)/);
+  assert.match(info, /DW_TAG_typedef\n\s+DW_AT_name\s+\("stats_t"\)/);
+  assert.match(info, /DW_TAG_array_type\n\s+DW_AT_type\s+\(0x[0-9a-f]+ "stats_t"\)/);
+});
+
 program("packages/dwarf's CFI reader sees one row per member, rules on register 0", ({ file }) => {
   const elf = ElfFile.open(file);
   const frame = FrameSection.parse('.debug_frame', elf.section('.debug_frame')!.data(), { section: 0n });
@@ -104,6 +118,14 @@ program('readelf, llvm-dwarfdump and dwarfdump decode .debug_info and .debug_fra
   assert.match(run('llvm-dwarfdump', ['--verify']), /No errors\./);
   assert.match(run('llvm-dwarfdump', ['--debug-frame']), /0x10: CFA=unspecified: RAX=\[DW_OP_plus_uconst 0x0\]/);
   assert.match(run('dwarfdump', ['-a']), /DW_AT_MIPS_fde\s+0x00000010/);
+});
+
+program('describePatchObject says where each member comes from, row by row inside a nested struct', () => {
+  const po = patchWithTransform();
+  assert.equal(describePatchObject(po).types[0]!.members.map((m) => [m.name, m.from]), [['bytes', 'initializer'], ['misses', 'old +4 converted'], ['hits', 'old +0']]);
+  // The same rows under one member, as for a nested changed struct flattened into its parent's rows.
+  const nested: PatchObject = { ...po, types: [{ ...po.types![0]!, members: [{ name: 'inner', offset: 0, size: 24 }] }] };
+  assert.is(describePatchObject(nested).types[0]!.members[0]!.from, '+0 initializer, +8 old +4 converted, +16 old +0, +20 initializer');
 });
 
 program('a program with a foreign instruction is refused with PoFormatError', ({ file }) => {

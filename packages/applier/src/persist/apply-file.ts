@@ -12,11 +12,12 @@
 // A PIE is laid out at link-time addresses like the rest of its image, and every absolute address in
 // the area (absolute-sites.ts) gets an R_X86_64_RELATIVE in a grown copy of its dynamic relocation
 // table (rela-dyn.ts), so the loader adds the load bias; its area has no jump table (every call
-// target is the image's own code or PLT, within rel32 reach). Each later apply adds a region below
-// (ET_EXEC) or above (PIE) the previous one and retargets the record's PT_NOTE; old tables are left
-// as dead bytes.
+// target is the image's own code or PLT, within rel32 reach). A static PIE is no different: its
+// start code applies the same table through the same .dynamic records (rela-dyn.ts). Each later
+// apply adds a region below (ET_EXEC) or above (PIE) the previous one and retargets the record's
+// PT_NOTE; old tables are left as dead bytes.
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import { ET_DYN, ET_EXEC, ElfFile, PF_R, PF_W, PF_X, PT_INTERP, PT_LOAD, PT_NOTE, PT_PHDR, type Segment } from '@katana/elf';
+import { ET_DYN, ET_EXEC, ElfFile, etName, PF_R, PF_W, PF_X, PT_LOAD, PT_NOTE, PT_PHDR, type Segment } from '@katana/elf';
 import { patchObjectId, writePatchObject, type PatchObject } from '@katana/po';
 import { registryEntry } from '../registry-entry.js';
 import { PAGE_SIZE, planArea } from '../plan.js';
@@ -180,12 +181,14 @@ function fileOffsetOf(segments: readonly Segment[], address: bigint, path: strin
 
 /**
  * True for a PIE, false for an ET_EXEC; throws for what apply --file cannot patch: a shared library
- * or a static PIE (ET_DYN without PT_INTERP or DF_1_PIE; a static PIE relocates itself with its own
- * startup code, which this was not checked against).
+ * (ET_DYN without DF_1_PIE), or no executable at all. A PIE is the same to us whether ld.so
+ * (PT_INTERP) or its own start-up code (a static PIE: glibc's _dl_relocate_static_pie) applies its
+ * dynamic relocations.
  */
 function isPie(elf: ElfFile, dynamic: readonly DynamicEntry[], path: string): boolean {
   if (elf.header.type === ET_EXEC) return false;
+  if (elf.header.type !== ET_DYN) throw new PersistError(`${path} is not an executable but ${etName(elf.header.type)}; apply --file cannot patch it`);
   const flags = dynamicValue(dynamic, DT_FLAGS_1) ?? 0n;
-  if (elf.header.type === ET_DYN && elf.segments.some((s) => s.type === PT_INTERP) && (flags & DF_1_PIE) !== 0n) return true;
-  throw new PersistError(`${path} is neither a non-PIE executable nor a PIE that a dynamic loader starts (a shared library or a static PIE?); apply --file cannot patch it (patch the running process with --pid)`);
+  if ((flags & DF_1_PIE) !== 0n) return true;
+  throw new PersistError(`${path} is not an executable but a shared library (ET_DYN without DF_1_PIE); apply --file cannot patch it (patch the processes that load it with --pid)`);
 }

@@ -3,17 +3,15 @@
 // without one is a shared-library function; no dynamic linker will bind anything new for the patch,
 // so it must be a function the executable already imports, and the patch calls it through the
 // executable's own PLT stub (the stub jumps through the GOT slot ld.so fills, lazily or at startup).
-// The stub is found by its code, not by assuming a layout: the 16-byte entry of .plt.sec, .plt or
-// .plt.got whose `jmp *rel32(%rip)` reads the JUMP_SLOT/GLOB_DAT slot of the symbol. A library
-// variable without a link-time value (no copy relocation in the executable) cannot be reached: refused.
+// The stub is found by its code, not by assuming a layout (@katana/elf pltEntry): the entry whose
+// `jmp *rel32(%rip)` reads the JUMP_SLOT/GLOB_DAT slot of the symbol. A library variable without a
+// link-time value (no copy relocation in the executable) cannot be reached: refused.
 import {
-  PT_TLS, R_X86_64_GLOB_DAT, R_X86_64_JUMP_SLOT, SHN_UNDEF, SHT_RELA, type ElfFile,
+  PT_TLS, R_X86_64_GLOB_DAT, R_X86_64_JUMP_SLOT, SHN_UNDEF, SHT_RELA, pltEntry, type ElfFile,
 } from '@katana/elf';
 import type { PatchObject, PoSymbol } from '@katana/po';
 import type { ResolvedSymbol } from '../symbols.js';
 import { PersistError } from './errors.js';
-
-const PLT_SECTIONS = ['.plt.sec', '.plt', '.plt.got'];
 
 /** Resolves every target symbol of `po` in the executable `elf` (named `path` in messages), indexed like po.symbols. */
 export function resolveFileSymbols(elf: ElfFile, path: string, po: PatchObject): (ResolvedSymbol | undefined)[] {
@@ -42,19 +40,7 @@ function pltStub(elf: ElfFile, path: string, symbol: PoSymbol): bigint {
   };
   if (symbol.type !== 'func' && symbol.type !== 'notype') refuse(`that ${path} holds no copy of`);
   const slot = gotSlot(elf, symbol.name) ?? refuse(`that ${path} does not import`);
-  for (const name of PLT_SECTIONS) {
-    const plt = elf.section(name);
-    if (plt === undefined) continue;
-    const code = plt.data();
-    const entry = plt.entsize > 0 ? plt.entsize : 16;
-    // `ff 25 rel32` = jmp *rel32(%rip), possibly behind endbr64 and a bnd prefix (f2).
-    for (let at = 0; at + 6 <= code.length; at++) {
-      if (code[at] !== 0xff || code[at + 1] !== 0x25) continue;
-      const rel = new DataView(code.buffer, code.byteOffset + at + 2, 4).getInt32(0, true);
-      if (plt.addr + BigInt(at + 6 + rel) === slot) return plt.addr + BigInt(at - (at % entry));
-    }
-  }
-  return refuse(`whose PLT stub in ${path} was not found`);
+  return pltEntry(elf, slot) ?? refuse(`whose PLT stub in ${path} was not found`);
 }
 
 /** The GOT slot ld.so fills with the address of the imported function `name`, if `elf` imports it. */

@@ -6,6 +6,11 @@
 //   old:  R R R GLOB_DAT GLOB_DAT COPY           DT_RELACOUNT 3
 //   new:  R R R r r GLOB_DAT GLOB_DAT COPY       DT_RELACOUNT 5
 // DT_RELR (-z pack-relative-relocs) is a separate table the loader applies as well: it stays as it is.
+// A static PIE applies the table itself (glibc 2.36 _dl_relocate_static_pie, with the code ld.so
+// uses): DT_RELA/DT_RELASZ/DT_RELACOUNT from its own _DYNAMIC, then DT_JMPREL, whose
+// R_X86_64_IRELATIVE entries resolve libc's IFUNCs. ld puts .rela.plt right after .rela.dyn and
+// glibc runs two adjacent tables as one range; after the move they are two ranges, run in the same
+// order (each range applies its IRELATIVE entries last), so nothing changes for the IFUNCs.
 // The .rela.dyn section header, if the file has one, is moved with the table so that readelf -r
 // lists what the loader applies.
 import { R_X86_64_RELATIVE, SHT_RELA, type ElfFile } from '@katana/elf';

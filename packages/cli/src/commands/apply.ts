@@ -47,8 +47,11 @@ export async function applyCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${toJson({ ok: true, patch: file, ...report })}\n`);
   } else {
     const names = demangle(report.functions.map((f) => f.name)).join(', ');
+    // Data patching: which variables now live in the patch, with their type and sizes.
+    const moved = report.moved.map((m) => `${m.variable} (${m.file}): ${m.type}${m.count > 1 ? ` x${m.count}` : ''}, ${m.inPlace ? 'its pointers updated in place' : `${m.oldSize} -> ${m.newSize} bytes`}`);
     process.stdout.write(
       `katana apply: patched pid ${pid} with ${basename(file)} (patch ${report.id.slice(0, 12)}): ${report.functions.length} function(s) redirected (${names}); ` +
+        `${moved.length > 0 ? `${moved.length} variable(s) moved (${moved.join('; ')}); ` : ''}` +
         `${report.threads} thread(s) stopped for ${report.stoppedMicros} µs` +
         `${report.attempts > 1 ? ` (safe on attempt ${report.attempts})` : ''}; ${report.totalMillis} ms in all\n`,
     );

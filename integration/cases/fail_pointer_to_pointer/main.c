@@ -1,0 +1,25 @@
+#include <stdio.h>
+#include <unistd.h>
+
+struct point {
+	int x;
+	int y;
+};
+
+struct point origin = { 1, 2 };
+struct point *current = &origin;
+struct point **handle = &current;
+
+void show(void)
+{
+	printf("origin %d %d\n", (*handle)->x, (*handle)->y);
+	fflush(stdout);
+}
+
+int main(void)
+{
+	for (;;) {
+		show();
+		usleep(20000);
+	}
+}
