@@ -17,7 +17,7 @@ export {
 export {
   REGISTRY_NAME, REGISTRY_MAGIC, REGISTRY_VERSION, REGISTRY_READABLE_VERSIONS, REGISTRY_VERSION_OFFSET, REGISTRY_HEADER_SIZE, REGISTRY_COMMIT_OFFSET,
   encodeRegistryHeader, encodeRegistryCommit, encodeRegistryEntry, decodeRegistry, decodeRegistryHeader, hasRegistryMagic, type RegistryHeader,
-  type RegistryEntry, type RegisteredFunction, type RegisteredSymbol, type RegisteredCfi, type RegisteredData, type RegisteredType, type RegisteredVariable,
+  type RegistryEntry, type RegisteredFunction, type RegisteredSymbol, type RegisteredCfi, type RegisteredData, type RegisteredType, type RegisteredVariable, type RegisteredFunctionRange,
 } from './registry-format.js';
 export { readRegistry, findRegistry, readPatchCfi, appliedPatches, isRegistryMapping, type Registry, type RegistryRegion, type PatchCfi } from './registry-read.js';
 export { checkBase } from './base.js';

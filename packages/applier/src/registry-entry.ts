@@ -3,6 +3,7 @@
 // (for stacking) and, for a patch that transforms data, the data block a rollback transforms it
 // back with. Shared by the live applier and `katana apply --file`.
 import { encodeTransformProgram, type PatchObject } from '@katana/po';
+import type { Allocator } from './allocator.js';
 import type { PreparedMigration } from './migrate-data.js';
 import type { PatchPlan } from './plan.js';
 import type { RegisteredData, RegistryEntry } from './registry-format.js';
@@ -37,12 +38,12 @@ export function registryEntry(
  * order; without them, addresses are 0: a draft whose size is right). Undefined when `po`
  * transforms no data.
  */
-export function registeredData(po: PatchObject, migrations?: readonly PreparedMigration[], allocator?: { malloc: bigint; free: bigint }): RegisteredData | undefined {
+export function registeredData(po: PatchObject, migrations?: readonly PreparedMigration[], allocator?: Allocator): RegisteredData | undefined {
   const transforms = po.dataTransforms ?? [];
   if (transforms.length === 0) return undefined;
   const types = po.types ?? [];
   return {
-    ...(allocator === undefined ? {} : { allocator: { malloc: allocator.malloc, free: allocator.free } }),
+    ...(allocator === undefined ? {} : { allocator: { malloc: functionRange(allocator, allocator.malloc), free: functionRange(allocator, allocator.free) } }),
     types: types.map((t) => ({
       name: t.name,
       oldSize: t.oldSize,
@@ -67,4 +68,10 @@ export function registeredData(po: PatchObject, migrations?: readonly PreparedMi
       };
     }),
   };
+}
+
+/** The code range of the allocator function at `address`, as findAllocator found it (its size 0 when it has none). */
+function functionRange(allocator: Allocator, address: bigint): { address: bigint; size: number } {
+  const range = allocator.ranges.find((r) => r.start === address);
+  return { address, size: range === undefined ? 0 : Number(range.end - range.start) };
 }

@@ -29,7 +29,7 @@ export const REGISTRY_COMMIT_OFFSET = 24;
 const ENTRY_FIXED_SIZE = 104;
 const FUNCTION_FIXED_SIZE = 24;
 const SYMBOL_FIXED_SIZE = 24;
-const DATA_FIXED_SIZE = 24;
+const DATA_FIXED_SIZE = 32;
 const TYPE_FIXED_SIZE = 24;
 const VARIABLE_FIXED_SIZE = 40;
 const ID_SIZE = 32;
@@ -113,11 +113,17 @@ export interface RegistryEntry {
 
 /** The data block of an entry: what a rollback needs to transform the patch's data back. */
 export interface RegisteredData {
-  /** Run-time addresses of the target's malloc and free the apply used; absent when it called neither. */
-  allocator?: { malloc: bigint; free: bigint };
+  /** The target's malloc and free the apply called (run-time address, code size); absent when it called neither. */
+  allocator?: { malloc: RegisteredFunctionRange; free: RegisteredFunctionRange };
   /** The transformed types, in the PO's order (variables and reverse programs index them). */
   types: RegisteredType[];
   variables: RegisteredVariable[];
+}
+
+/** A function of the target: where its code starts at run time, and its size in bytes (0: unknown). */
+export interface RegisteredFunctionRange {
+  address: bigint;
+  size: number;
 }
 
 /** A transformed type: its sizes, its reverse program and what a rollback drops. */
@@ -303,8 +309,10 @@ function encodeDataBlock(d: RegisteredData, entry: string): Uint8Array {
   view.setUint32(0, size, true);
   view.setUint16(4, types.length, true);
   view.setUint16(6, variables.length, true);
-  view.setBigUint64(8, d.allocator?.malloc ?? 0n, true);
-  view.setBigUint64(16, d.allocator?.free ?? 0n, true);
+  view.setBigUint64(8, d.allocator?.malloc.address ?? 0n, true);
+  view.setBigUint64(16, d.allocator?.free.address ?? 0n, true);
+  view.setUint32(24, d.allocator?.malloc.size ?? 0, true);
+  view.setUint32(28, d.allocator?.free.size ?? 0, true);
   return concatBytes([header, ...types, ...variables]);
 }
 
@@ -446,7 +454,8 @@ function decodeDataBlock(bytes: Uint8Array, at: number, fail: (detail: string) =
   const variableCount = view.getUint16(at + 6, true);
   const malloc = view.getBigUint64(at + 8, true);
   const free = view.getBigUint64(at + 16, true);
-  const data: RegisteredData = { ...(malloc === 0n && free === 0n ? {} : { allocator: { malloc, free } }), types: [], variables: [] };
+  const allocator = { malloc: { address: malloc, size: view.getUint32(at + 24, true) }, free: { address: free, size: view.getUint32(at + 28, true) } };
+  const data: RegisteredData = { ...(malloc === 0n && free === 0n ? {} : { allocator }), types: [], variables: [] };
   let record = at + DATA_FIXED_SIZE;
   for (let i = 0; i < typeCount; i++) {
     if (record + TYPE_FIXED_SIZE > end) fail(`type record ${i + 1} of ${typeCount} runs past the data block`);

@@ -18,7 +18,7 @@
 // On a failure before the registry write every byte is restored, the blocks it allocated are freed,
 // and the process keeps all patches.
 import { ProcessMemory } from '@katana/ptrace';
-import { findAllocator } from './allocator.js';
+import { findAllocator, type ProvidedFunction } from './allocator.js';
 import { ApplierError } from './errors.js';
 import { DEFAULT_TIMEOUT_MS } from './apply.js';
 import { type DataReport, freeOldBlocks, migrateData } from './migrate-data.js';
@@ -181,11 +181,14 @@ function removalSafety(
   return new SafetyCheck([...ranges, ...allocatorRanges], memory, model, patchCfi);
 }
 
-/** malloc and free as the newest removed patch that called them recorded them (run-time addresses). */
-function recordedAllocator(removed: readonly RegistryEntry[]): Parameters<typeof findAllocator>[2] {
+/**
+ * malloc and free as the newest removed patch that called them recorded them (run-time address and
+ * size): the ones its apply called, found again even in a stripped static executable.
+ */
+function recordedAllocator(removed: readonly RegistryEntry[]): ProvidedFunction[] {
   const recorded = removed.find((e) => e.data?.allocator !== undefined)?.data?.allocator;
   if (recorded === undefined) return [];
-  return [{ name: 'malloc', address: recorded.malloc, size: 0 }, { name: 'free', address: recorded.free, size: 0 }];
+  return [{ name: 'malloc', ...recorded.malloc }, { name: 'free', ...recorded.free }];
 }
 
 /** Runs `step`, a clean-up after the switch; a failure becomes a warning (the rollback is done). */

@@ -34,7 +34,7 @@ const first: RegistryEntry = {
   ],
   movedVariables: 2,
   data: {
-    allocator: { malloc: 0x7f12345678a0n, free: 0x7f1234567c40n },
+    allocator: { malloc: { address: 0x7f12345678a0n, size: 0x1c2 }, free: { address: 0x7f1234567c40n, size: 0xf0 } },
     types: [
       { name: 'struct node', oldSize: 16, newSize: 24, rollback: encodeTransformProgram(ROLLBACK_NODE), dropped: ['weight'] },
       { name: 'union value', oldSize: 4, newSize: 8, dropped: [] },

@@ -23,7 +23,7 @@ const REVERSE_NODE: TransformRow[] = [
 const entry: RegistryEntry = {
   id: 'ab'.repeat(32), name: 'fix.po', appliedAt: 0, area: { start: 0x7f0000000000n, size: 0x2000 }, functions: [], symbols: [], movedVariables: 2,
   data: {
-    allocator: { malloc: 0x7f1000001000n, free: 0x7f1000002000n },
+    allocator: { malloc: { address: 0x7f1000001000n, size: 0x200 }, free: { address: 0x7f1000002000n, size: 0x100 } },
     types: [
       { name: 'struct stats', oldSize: 12, newSize: 24, rollback: encodeTransformProgram(REVERSE_STATS), dropped: ['bytes'] },
       { name: 'struct node', oldSize: 16, newSize: 24, rollback: encodeTransformProgram(REVERSE_NODE), dropped: ['weight'] },
