@@ -9,9 +9,11 @@
 //                        keeps pushing and freeing; --free-old frees the blocks of the patch's layout;
 //                        a version 2 region an older katana left is bumped to 3 by the next apply;
 //   union_transformer    a union converted by a transformer has no reverse: the rollback is refused
-//                        with one sentence, and the process keeps the patch.
+//                        with one sentence, and the process keeps the patch;
+//   and a v2 → v3 patch of struct_member_added (`diff --after`: the struct gains one more member,
+//   moved from patch 1's storage to patch 2's): rolled back one at a time, each to the layout below.
 // Every katana command is its own process: the one that rolls back never saw the PO being applied.
-import { closeSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -30,6 +32,8 @@ interface Built {
 
 interface Context {
   stats: Built;
+  /** struct_member_added's v2 → v3 patch, made --after stats.po. */
+  v2v3: string;
   heap: Built;
   union: Built;
   targets: RunningTarget[];
@@ -55,12 +59,34 @@ async function buildCase(name: string): Promise<Built> {
   return { project, v1, po, diff };
 }
 
+/** struct_member_added's v3 (struct stats gains `calls`), built in its project, and the v2 → v3 PO. */
+async function buildV3(stats: Built): Promise<string> {
+  const { project } = stats;
+  const v2 = readFileSync(join(project.dir, 'main.c'), 'utf8');
+  const v3 = v2
+    .replace('\tlong bytes;\n};', '\tlong bytes;\n\tlong calls;\n};')
+    .replace('\tstats.bytes++;\n', '\tstats.bytes++;\n\tstats.calls += 2;\n')
+    .replace('"v2 hits %d misses %ld errors %d bytes %ld\\n", hits(), stats.misses, stats.errors, stats.bytes', '"v3 hits %d misses %ld errors %d bytes %ld calls %ld\\n", hits(), stats.misses, stats.errors, stats.bytes, stats.calls');
+  assert.ok(v3.includes('calls %ld'), 'v3 source made from v2');
+  project.write('main.c', v3);
+  const prog2 = join(project.dir, 'prog-v2');
+  const prog3 = await project.build(['main.c'], 'prog-v3', ['-O0'], []);
+  const po = join(project.dir, 'v2v3.po');
+  const diff = await katana(['diff', '--old', prog2, '--new', prog3, '--after', stats.po, '-o', po], project.dir, project.env);
+  assert.is(diff.exitCode, 0, `katana diff v2v3: ${diff.stderr}`);
+  await assertToolsReadCleanly(po);
+  return po;
+}
+
+const STATS_V3 = /^v3 hits (\d+) misses \1 errors \1 bytes (\d+) calls (\d+)$/;
+
 const rollback = suite<Context>('rollback of data patches');
 
 rollback.before(async (context) => {
   try {
     context.targets = [];
     context.stats = await buildCase('struct_member_added');
+    context.v2v3 = await buildV3(context.stats);
     context.heap = await buildCase('heap_list');
     context.union = await buildCase('union_transformer');
   } catch (error) {
@@ -224,6 +250,35 @@ rollback('a union converted by a transformer has no reverse: the rollback is ref
   const listed = await run(built, ['list', '--pid', pid]);
   assert.match(listed.stdout, /type: union value, 4 -> 8 bytes; no reverse program: it cannot be rolled back/);
   await switchedTo(target, UNION_V2, target.lines.length);
+});
+
+rollback('two stacked data patches go back one at a time, each to the layout below it, the counters carrying on', async (context) => {
+  const built = context.stats;
+  const target = start(context, built.v1);
+  await target.waitForLine(STATS_V1);
+  const pid = String(target.pid);
+  await run(built, ['apply', '--pid', pid, built.po]);
+  const v2From = await switchedTo(target, STATS_V2, 0);
+  await run(built, ['apply', '--pid', pid, context.v2v3]);
+  const v3From = await switchedTo(target, STATS_V3, v2From);
+  let [was, now] = counters(target, STATS_V2, STATS_V3, v3From);
+  assert.is(now, was + 1, 'v2 → v3: the counters carry on');
+
+  const back = target.lines.length;
+  const r = await run(built, ['rollback', '--pid', pid]);
+  assert.match(r.stdout, /data of v2v3\.po \([0-9a-f]{12}\) transformed back: 1 global object\(s\); member 'calls' of struct stats is dropped$/m);
+  const v2Again = await switchedTo(target, STATS_V2, back);
+  [was, now] = counters(target, STATS_V3, STATS_V2, v2Again);
+  assert.is(now, was + 1, 'v3 → v2: the counters carry on');
+  const lastV3 = target.lines.slice(0, v2Again).filter((l) => STATS_V3.test(l)).pop()!;
+  assert.is(Number(STATS_V2.exec(target.lines[v2Again]!)![2]), Number(STATS_V3.exec(lastV3)![2]) + 1, 'bytes, which v2 has too, carries on');
+
+  const all = target.lines.length;
+  const r1 = await run(built, ['rollback', '--pid', pid, '--all']);
+  assert.match(r1.stdout, /data of fix\.po \([0-9a-f]{12}\) transformed back: 1 global object\(s\); member 'bytes' of struct stats is dropped$/m);
+  const v1From = await switchedTo(target, STATS_V1, all);
+  [was, now] = counters(target, STATS_V2, STATS_V1, v1From);
+  assert.is(now, was + 1, 'v2 → v1: the counters carry on');
 });
 
 rollback.run();
