@@ -11,13 +11,16 @@
 //   union_transformer    a union converted by a transformer has no reverse: the rollback is refused
 //                        with one sentence, and the process keeps the patch;
 //   and a v2 → v3 patch of struct_member_added (`diff --after`: the struct gains one more member,
-//   moved from patch 1's storage to patch 2's): rolled back one at a time, each to the layout below.
+//   moved from patch 1's storage to patch 2's): rolled back one at a time, each to the layout below;
+//   a rollback of both that fails in its stop window after transforming patch 2's data back (patch
+//   1's record made to name unreadable storage) restores every byte it wrote, and both stay.
 // Every katana command is its own process: the one that rolls back never saw the PO being applied.
 import { closeSync, openSync, readFileSync, readSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { assertToolsReadCleanly, readMaps } from '../lib/checks.js';
+import { readRegistry } from '@katana/applier';
 import { katana, type CliResult } from '../lib/katana.js';
 import { casesDir } from '../lib/paths.js';
 import { TempProject } from '../lib/project.js';
@@ -128,6 +131,37 @@ function counters(target: RunningTarget, before: RegExp, after: RegExp, first: n
   const last = target.lines.slice(0, first).filter((l) => before.test(l)).pop();
   assert.ok(last, `a line matching ${before} before line ${first}`);
   return [Number(before.exec(last)![1]), Number(after.exec(target.lines[first]!)![1])];
+}
+
+function readMemory(pid: number, address: bigint, size: number): Buffer {
+  const fd = openSync(`/proc/${pid}/mem`, 'r');
+  try {
+    const bytes = Buffer.alloc(size);
+    readSync(fd, bytes, 0, size, Number(address));
+    return bytes;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function writeMemory(pid: number, address: bigint, bytes: Buffer): void {
+  const fd = openSync(`/proc/${pid}/mem`, 'r+');
+  try {
+    writeSync(fd, bytes, 0, bytes.length, Number(address));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Where the first entry of the registry of `pid` keeps its only variable's new storage address: its
+ * data block ends the entry, and the variable record (stats, main.c: 56 bytes) ends the block.
+ */
+function patch1RecordNewAddress(pid: number): bigint {
+  const line = readMaps(pid).split('\n').find((l) => l.includes('/memfd:katana-registry'))!;
+  const region = BigInt(`0x${line.split('-')[0]}`);
+  const entryEnd = 64 + readMemory(pid, region + 64n, 4).readUInt32LE();
+  return region + BigInt(entryEnd - 56 + 8);
 }
 
 /** Rewrites the format version in the header of the registry of `pid` (as an older katana would have written it). */
@@ -263,6 +297,25 @@ rollback('two stacked data patches go back one at a time, each to the layout bel
   const v3From = await switchedTo(target, STATS_V3, v2From);
   let [was, now] = counters(target, STATS_V2, STATS_V3, v3From);
   assert.is(now, was + 1, 'v2 → v3: the counters carry on');
+
+  // Patch 1's variable record made to name unreadable storage: the rollback of both fails in the
+  // window, after patch 2's data went back into patch 1's storage, and every byte is put back.
+  const [one, two] = readRegistry(target.pid)!.entries;
+  const patch1Storage = two!.data!.variables[0]!.oldAddress;
+  assert.is(patch1Storage, one!.data!.variables[0]!.newAddress, 'patch 2 moved stats from patch 1\'s storage');
+  const storageBefore = readMemory(target.pid, patch1Storage, 24);
+  const field = patch1RecordNewAddress(target.pid);
+  const saved = readMemory(target.pid, field, 8);
+  writeMemory(target.pid, field, Buffer.alloc(8)); // address 0
+  const failing = target.lines.length;
+  const failed = await katana(['rollback', '--pid', pid, '--all'], built.project.dir);
+  assert.is(failed.exitCode, 1, failed.stderr);
+  assert.is(failed.stderr.trim().split('\n').length, 1, `one line: ${failed.stderr}`);
+  assert.match(failed.stderr, /at 0x0 \(24 bytes\) failed: .*EIO/, 'reading the unreadable storage failed');
+  writeMemory(target.pid, field, saved);
+  assert.equal(readRegistry(target.pid)!.entries.map((e) => e.name), ['fix.po', 'v2v3.po'], 'both patches stay');
+  assert.equal(readMemory(target.pid, patch1Storage, 24), storageBefore, 'patch 1\'s storage is as it was');
+  await switchedTo(target, STATS_V3, failing);
 
   const back = target.lines.length;
   const r = await run(built, ['rollback', '--pid', pid]);
