@@ -26,6 +26,13 @@ export class ProcessMemory {
     return bytes;
   }
 
+  /** Reads exactly `bytes.length` bytes at `addr` into `bytes` (a view into a larger buffer, say); throws like read. */
+  readInto(addr: bigint, bytes: Uint8Array): void {
+    if (!(bytes instanceof Uint8Array)) throw new TypeError('readInto needs a Uint8Array');
+    checkRange(addr, bytes.length);
+    if (bytes.length > 0) this.#transfer('read', addr, bytes);
+  }
+
   /** Like read, but null when the range is not (wholly) mapped (EIO or EFAULT). */
   tryRead(addr: bigint, length: number): Uint8Array | null {
     try {

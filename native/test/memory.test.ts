@@ -47,6 +47,13 @@ memory('reads the executable text exactly as the ELF file holds it', ({ exe, mem
   assert.equal([...bytes], [...file.subarray(text.offset, text.offset + 256)]);
 });
 
+memory('readInto fills a view into a larger buffer, leaving the rest alone', ({ memory, text }) => {
+  const buffer = new Uint8Array(64).fill(0xee);
+  memory.readInto(text.start + 16n, buffer.subarray(8, 40));
+  assert.equal([...buffer.subarray(8, 40)], [...memory.read(text.start + 16n, 32)]);
+  assert.ok(buffer.subarray(0, 8).every((b) => b === 0xee) && buffer.subarray(40).every((b) => b === 0xee));
+});
+
 memory('writes into a read-only text page and reads the bytes back', ({ memory, text }) => {
   const original = memory.read(text.start, 4);
   memory.write(text.start, Uint8Array.of(0xcc, 0x90, 0x90, 0xcc));

@@ -12,13 +12,20 @@
 // until one chains exactly to the mapping's end; every chunk start on that chain is indexed in a
 // bitmap (one bit per 16 bytes), and a pointer is a block when it is a chunk start + 16 of a chunk
 // in use. Mappings are read (one read each) and indexed only when a pointer first lands in them.
-// Limits: a block freed into tcache or a fastbin keeps its in-use bit (glibc sets it so), so a
-// dangling pointer to one is followed like a live one; memory that is not a glibc heap chains by
-// chance only with a vanishing probability, and is then rejected at the first inconsistent chunk.
+// A block freed into a tcache keeps its in-use bit (glibc leaves it so), but holds the process-wide
+// tcache_key 8 bytes into its user data; the key is learned from a thread's tcache_perthread_struct,
+// the first chunk of each arena (0x290 bytes: 64 counts, then 64 entries pointing at freed blocks).
+// Limits: a block freed into a fastbin keeps its in-use bit and no key, so a dangling pointer to
+// one is followed like a live one; a thread arena that the kernel merged with neighbouring
+// anonymous memory does not chain to the mapping's end and is not recognised; memory that is not a
+// glibc heap chains by chance only with a vanishing probability.
 import type { ProcessMemory } from '@katana/ptrace';
 import { readMaps, type MapEntry } from './process.js';
 
 const CHUNK_HEADER = 16;
+/** The chunk of a tcache_perthread_struct: uint16_t counts[64], tcache_entry *entries[64]. */
+const TCACHE_STRUCT_CHUNK = 0x290;
+const TCACHE_BINS = 64;
 const MIN_CHUNK = 32;
 const PREV_INUSE = 1;
 const IS_MMAPPED = 2;
@@ -42,14 +49,48 @@ interface HeapRegion {
   view?: DataView;
   /** One bit per 16 bytes: a chunk starts there. Undefined when no chain of chunks covers the mapping. */
   chunks?: Uint8Array;
+  /** Offset of the first chunk. */
+  first?: number;
   indexed: boolean;
+}
+
+/** A heap as `heaps` describes it (for diagnostics and tests). */
+export interface HeapSummary {
+  start: bigint;
+  end: bigint;
+  kind: 'main arena' | 'thread arena' | 'mmapped chunk';
+  chunks: number;
 }
 
 /** The malloc heaps of a stopped process. */
 export class HeapBlocks {
+  // The tcache_key as two 32-bit halves, once learned.
+  private tcacheKey: [number, number] | undefined;
+  private primed = false;
+
   private constructor(private readonly memory: ProcessMemory, private readonly regions: HeapRegion[]) {}
 
-  /** The candidate heaps of `pid`: [heap] and anonymous read-write memory (nothing is read yet). */
+  /** Whether the tcache key is known (blocks in a tcache are then rejected). */
+  get knowsTcache(): boolean {
+    this.prime();
+    return this.tcacheKey !== undefined;
+  }
+
+  /** Every malloc heap of the process (reads and indexes them all: for diagnostics and tests). */
+  get heaps(): HeapSummary[] {
+    const out: HeapSummary[] = [];
+    for (const r of this.regions) {
+      this.index(r);
+      if (!r.chunks) continue;
+      let chunks = 0;
+      for (const byte of r.chunks) for (let b = byte; b !== 0; b &= b - 1) chunks++;
+      const mmapped = chunks === 1 && (r.view!.getUint32(r.first! + 8, true) & IS_MMAPPED) !== 0;
+      out.push({ start: r.entry.start, end: r.entry.end, kind: r.entry.path === '[heap]' ? 'main arena' : mmapped ? 'mmapped chunk' : 'thread arena', chunks });
+    }
+    return out;
+  }
+
+  /** The candidate heaps of `pid`: [heap] and anonymous read-write memory, read through `memory` (keep it open) when first needed. */
   static read(pid: number, memory: ProcessMemory): HeapBlocks {
     const regions = readMaps(pid)
       .filter((m) => m.perms.startsWith('rw') && (m.path === '[heap]' || m.path === ''))
@@ -60,15 +101,16 @@ export class HeapBlocks {
 
   /** The block whose user bytes start at `pointer`, or why there is none. */
   blockAt(pointer: number): BlockVerdict {
+    this.prime();
     const index = this.regionIndexOf(pointer);
     if (index < 0) return { rejected: 'not in the heap' };
     const region = this.regions[index]!;
     this.index(region);
-    if (!region.chunks) return { rejected: 'in memory that is not a malloc heap' };
+    if (!region.chunks) return { rejected: 'not in the heap' };
     const at = pointer - CHUNK_HEADER - region.start;
-    if (at < 0 || pointer % 16 !== 0) return { rejected: 'not the start of a heap block' };
+    if (at < 0 || pointer % 16 !== 0) return { rejected: 'not the start of a block' };
     const granule = at / 16;
-    if ((region.chunks[granule >>> 3]! & (1 << (granule & 7))) === 0) return { rejected: 'not the start of a heap block' };
+    if ((region.chunks[granule >>> 3]! & (1 << (granule & 7))) === 0) return { rejected: 'not the start of a block' };
     const view = region.view!;
     const flags = view.getUint32(at + 8, true) & 7;
     const size = (view.getUint32(at + 8, true) - flags) + view.getUint32(at + 12, true) * 0x100000000;
@@ -76,8 +118,11 @@ export class HeapBlocks {
     const mmapped = (flags & IS_MMAPPED) !== 0;
     if (next >= region.bytes!.length) {
       if (!mmapped) return { rejected: 'in the free top of the heap' };
-    } else if ((view.getUint32(next + 8, true) & PREV_INUSE) === 0) return { rejected: 'in a freed heap block' };
-    return { start: pointer, usable: mmapped ? size - CHUNK_HEADER : size - CHUNK_HEADER / 2, region: index, granule };
+    } else if ((view.getUint32(next + 8, true) & PREV_INUSE) === 0) return { rejected: 'in a freed block' };
+    const usable = mmapped ? size - CHUNK_HEADER : size - CHUNK_HEADER / 2;
+    const key = this.tcacheKey;
+    if (key && usable >= 16 && view.getUint32(at + 24, true) === key[0] && view.getUint32(at + 28, true) === key[1]) return { rejected: 'in a freed block (in a tcache)' };
+    return { start: pointer, usable, region: index, granule };
   }
 
   /** How many 16-byte granules heap `region` (of a BlockVerdict) has. */
@@ -108,6 +153,14 @@ export class HeapBlocks {
     return -1;
   }
 
+  // The main arena's heap first: its tcache struct gives the key before any block is judged.
+  private prime(): void {
+    if (this.primed) return;
+    this.primed = true;
+    const main = this.regions.find((r) => r.entry.path === '[heap]');
+    if (main) this.index(main);
+  }
+
   private index(region: HeapRegion): void {
     if (region.indexed) return;
     region.indexed = true;
@@ -121,10 +174,29 @@ export class HeapBlocks {
       const chunks = chainFrom(bytes, first);
       if (chunks) {
         region.chunks = chunks;
+        region.first = first;
+        this.tcacheKey ??= tcacheKeyOf(region.view!, region.start, first, chunks);
         return;
       }
     }
   }
+}
+
+/**
+ * The tcache_key, when the heap's first chunk is a tcache_perthread_struct with an entry pointing
+ * at a freed block of this heap (tcache_entry { next; key; } at the block's user address).
+ */
+function tcacheKeyOf(view: DataView, regionStart: number, first: number, chunks: Uint8Array): [number, number] | undefined {
+  if ((view.getUint32(first + 8, true) & ~7) !== TCACHE_STRUCT_CHUNK || view.getUint32(first + 12, true) !== 0) return undefined;
+  const entries = first + CHUNK_HEADER + 2 * TCACHE_BINS;
+  for (let bin = 0; bin < TCACHE_BINS; bin++) {
+    const entry = view.getUint32(entries + 8 * bin, true) + view.getUint32(entries + 8 * bin + 4, true) * 0x100000000;
+    const at = entry - CHUNK_HEADER - regionStart;
+    if (entry === 0 || at < 0 || at + 32 > view.byteLength || at % 16 !== 0) continue;
+    if ((chunks[Math.floor(at / 128)]! & (1 << ((at / 16) % 8))) === 0) continue;
+    return [view.getUint32(at + 24, true), view.getUint32(at + 28, true)];
+  }
+  return undefined;
 }
 
 /** The bitmap of chunk starts when a chain of well-formed chunks runs from `first` exactly to the end of `bytes`. */

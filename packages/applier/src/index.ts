@@ -2,7 +2,7 @@
 export { applyPatch, type ApplyOptions, type ApplyReport } from './apply.js';
 export { type DataReport } from './migrate-data.js';
 export { ObjectGraph, usableSizeFor, type LeftAlonePointer } from './object-graph.js';
-export { HeapBlocks, type BlockVerdict } from './heap-blocks.js';
+export { HeapBlocks, type BlockVerdict, type HeapSummary } from './heap-blocks.js';
 export { TransformProgram, runTransformProgram } from './transform-vm.js';
 export { checkPatch, type CheckOptions, type CheckReport } from './check.js';
 export { rollbackPatches, type RollbackOptions, type RollbackReport, type RolledBackData } from './rollback.js';
@@ -42,6 +42,16 @@ export { Breakpoints, INT3 } from './breakpoints.js';
 export { stepOut, MAX_STEPS } from './step-out.js';
 export { restartInterruptedWait } from './restart-wait.js';
 export * from './remote-syscall.js';
+export {
+  remoteCall, signalName, RED_ZONE, RemoteCallError, RemoteCallTimeoutError, RemoteCallCrashError, RemoteCallExitError, type RemoteCallOptions,
+} from './remote-call.js';
+export { ALLOCATE_EACH, FREE_EACH, CALL_EACH, assemble, stubPage, type StubInstruction, type StubPage } from './call-stubs.js';
+export { TargetCalls, TargetOutOfMemoryError, BATCH_LIMIT, type ScratchMapping } from './target-calls.js';
+export {
+  findAllocator, ALLOCATOR_ENTRY_POINTS, AllocatorNotFoundError, type Allocator, type AllocatorRange, type ProvidedFunction,
+} from './allocator.js';
+export { searchOrder } from './link-map.js';
+
 export { applyPatchToFile, type FileApplyOptions, type FileApplyReport } from './persist/apply-file.js';
 export { readFileRegistry, findFileRegistry, encodeRegistryNote, NT_KATANA_REGISTRY, type FileRegistry } from './persist/file-registry.js';
 export { PersistError, FileAlreadyPatchedError, FileBaseMismatchError, FileBuildIdMismatchError } from './persist/errors.js';

@@ -240,17 +240,16 @@ function writeHeapObjects(memory: ProcessMemory, undo: UndoLog, graph: ObjectGra
   while (first < order.length) {
     let last = first;
     const start = graph.newAddressOf(order[first]!);
-    let end = start + graph.imageOf(order[first]!).length;
+    let end = start + graph.newSizeOf(order[first]!);
     while (last + 1 < order.length && graph.newAddressOf(order[last + 1]!) - end <= SPAN_GAP) {
       last++;
-      end = Math.max(end, graph.newAddressOf(order[last]!) + graph.imageOf(order[last]!).length);
+      end = Math.max(end, graph.newAddressOf(order[last]!) + graph.newSizeOf(order[last]!));
     }
     const span = memory.read(BigInt(start), end - start);
     for (let i = first; i <= last; i++) {
       const o = order[i]!;
-      const image = graph.imageOf(o);
-      if (graph.isInPlace(o)) undo.recordWrite(BigInt(graph.oldAddressOf(o)), Uint8Array.from(heap!.read(graph.oldAddressOf(o), image.length)!));
-      span.set(image, graph.newAddressOf(o) - start);
+      if (graph.isInPlace(o)) undo.recordWrite(BigInt(graph.oldAddressOf(o)), Uint8Array.from(heap!.read(graph.oldAddressOf(o), graph.newSizeOf(o))!));
+      graph.copyImageInto(o, span, graph.newAddressOf(o) - start);
     }
     memory.write(BigInt(start), span);
     first = last + 1;

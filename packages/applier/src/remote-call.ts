@@ -19,6 +19,12 @@
 // Limits: the function must not create threads (their clone events are not followed) nor longjmp
 // out; a call that crashes or times out may leave what it was doing half done (a lock held, a
 // block half linked); it runs on the thread's own stack, with the thread's signal mask and TLS.
+// After a timeout the thread is left in an interrupt stop, where Linux may ignore a signal
+// injected by PTRACE_CONT: a signal ThreadGroup holds for that thread could be lost. And when the
+// call was itself interrupted (by the timeout, or by a signal we deferred) inside a system call
+// that restarts through restart_syscall (clock_nanosleep, a timed futex wait), the kernel's
+// per-thread restart block is now that call's: a clock_nanosleep the thread was stopped in before
+// the call would restart with it (and end early). malloc and free make no such calls.
 import { constants } from 'node:os';
 import {
   NT_X86_XSTATE,

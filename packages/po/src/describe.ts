@@ -22,11 +22,14 @@ export interface PatchDescription {
   newVariables: (Named & { file: string; section: string; size: number })[];
   externals: (Named & { file?: string; resolution: string })[];
   unsafe: (Named & { file?: string; address: string; size: number; redirected: boolean })[];
-  /** Variables moved to new storage through a transformation of their (element) type. */
-  transformed: { name: string; file: string; type: string; count: number; oldAddress: string; oldSize: number; newSize: number; section: string }[];
+  /**
+   * Variables moved to new storage through a transformation of their (element) type, and variables
+   * updated in place (`inPlace`: pointers to the type, followed; `section` is then '').
+   */
+  transformed: { name: string; file: string; type: string; count: number; oldAddress: string; oldSize: number; newSize: number; section: string; inPlace: boolean }[];
   /** The changed struct types, each member with where its bytes come from ('old +4', 'old +4 converted', 'initializer'). */
   types: {
-    name: string; file: string; oldSize: number; newSize: number; members: { name: string; offset: number; size: number; from: string }[];
+    name: string; file: string; oldSize: number; newSize: number; transformer?: string; members: { name: string; offset: number; size: number; from: string }[];
     /** Whether `katana rollback` can transform its objects back, and the members it then drops. */
     rollback: { reversible: boolean; drops: string[] };
   }[];
@@ -72,10 +75,11 @@ export function describePatchObject(po: PatchObject): PatchDescription {
   const transformed: PatchDescription['transformed'] = (po.dataTransforms ?? []).map((d) => {
     const type = types[d.type]!;
     const elements = d.elements ?? 1;
+    const inPlace = d.inPlace === true;
     return {
       name: d.variable, file: d.file, type: d.elements === undefined ? type.name : `${type.name} [${d.elements}]`, count: d.count,
       oldAddress: hex(po.symbols[d.oldSymbol]?.target?.value ?? 0n), oldSize: po.symbols[d.oldSymbol]?.size ?? 0,
-      newSize: elements * type.newSize, section: po.symbols[d.newSymbol]?.defined?.section ?? '?',
+      newSize: inPlace ? po.symbols[d.oldSymbol]?.size ?? 0 : elements * type.newSize, section: inPlace ? '' : po.symbols[d.newSymbol]?.defined?.section ?? '?', inPlace,
     };
   });
   return {
@@ -89,6 +93,7 @@ export function describePatchObject(po: PatchObject): PatchDescription {
     transformed,
     types: types.map((t) => ({
       name: t.name, file: t.file, oldSize: t.oldSize, newSize: t.newSize,
+      ...(t.transformer === undefined ? {} : { transformer: po.symbols[t.transformer]?.name ?? '?' }),
       members: t.members.map((m) => ({ name: m.name, offset: m.offset, size: m.size, from: memberSource(t.rows, m.offset, m.size) })),
       rollback: { reversible: t.rollbackRows !== undefined, drops: t.rollbackRows === undefined ? [] : t.droppedOnRollback ?? [] },
     })),
@@ -138,10 +143,11 @@ export function formatPatchDescription(d: PatchDescription, file: string): strin
   lines.push(`  variables   ${d.newVariables.length === 0 ? 'no new variables' : `${d.newVariables.length} new`}`);
   for (const v of d.newVariables) lines.push(`    new       ${shown(v)} (${v.file || 'unknown file'}): ${v.size} bytes in .${v.section}.new`);
   for (const v of d.transformed) {
-    lines.push(`    moved     ${v.name} (${v.file || 'unknown file'}): ${v.type}, ${v.oldSize} -> ${v.newSize} bytes, from ${v.oldAddress} to .${v.section}.new`);
+    if (v.inPlace) lines.push(`    followed  ${v.name} (${v.file || 'unknown file'}): ${v.oldSize} bytes at ${v.oldAddress}, pointers to ${v.type} followed and updated in place`);
+    else lines.push(`    moved     ${v.name} (${v.file || 'unknown file'}): ${v.type}, ${v.oldSize} -> ${v.newSize} bytes, from ${v.oldAddress} to .${v.section}.new`);
   }
   for (const t of d.types) {
-    lines.push(`    type      ${t.name} (${t.file}): ${t.oldSize} -> ${t.newSize} bytes`);
+    lines.push(`    type      ${t.name} (${t.file}): ${t.oldSize} -> ${t.newSize} bytes${t.transformer ? `, then its transformer ${t.transformer}` : ''}`);
     for (const m of t.members) lines.push(`      ${m.name} at ${m.offset}, ${m.size} bytes: ${m.from}`);
     const drops = t.rollback.drops.length === 0 ? '' : `, dropping ${t.rollback.drops.join(', ')}`;
     lines.push(`      rollback ${t.rollback.reversible ? `transforms it back${drops}` : 'refused: it has no reverse program'}`);
