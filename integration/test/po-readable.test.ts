@@ -3,7 +3,9 @@
 // debug with: readelf (-a, --debug-dump=info,frames), libdwarf's dwarfdump -a and llvm-dwarfdump
 // (--verify, --debug-info --debug-frame). Each must exit 0 without a diagnostic line, and each must
 // show what the PO describes: per transformed struct type its DW_TAG_structure_type (name, new
-// size, DW_AT_MIPS_fde) and, at that .debug_frame offset, its FDE over [0, new size); per moved
+// size, DW_AT_MIPS_fde) and, at that .debug_frame offset, its FDE over [0, new size), and, when it
+// can be transformed back, DW_AT_KATANA_rollback_fde naming its reverse FDE over [0, old size) (with
+// DW_AT_KATANA_dropped_on_rollback listing what a rollback drops); per moved
 // variable its DW_TAG_variable; per function its DW_TAG_subprogram and its .eh_frame FDE. A PO
 // without data transformations has no .debug_frame. The cases are built, not run (cases.test.ts
 // runs them), each once.
@@ -75,23 +77,29 @@ async function checkCase(spec: CaseSpec): Promise<void> {
   }
 }
 
-/** Each transformed type: its DIE in all three dumps, pointing at an FDE over [0, new size) that all three decode. */
+/**
+ * Each transformed type: its DIE in all three dumps, pointing at an FDE over [0, new size) that all
+ * three decode, and at its reverse FDE over [0, old size) when it has one.
+ */
 function checkTypes(po: PatchObject, readelf: string, dwarfdump: string, llvm: string): void {
   const types = po.types ?? [];
   const debugFrame = after(readelf, 'Contents of the .debug_frame section:');
   const fdes = debugFrame.split('\n').filter((l) => / FDE cie=/.test(l));
-  assert.is(fdes.length, types.length, `one .debug_frame FDE per transformed type:\n${debugFrame}`);
+  const reversible = types.filter((t) => t.rollbackRows !== undefined).length;
+  assert.is(fdes.length, types.length + reversible, `one .debug_frame FDE per transformed type, one more per reverse program:\n${debugFrame}`);
   const dies = readelfDies(readelf);
   for (const t of types) {
-    // 'struct stats' is a struct with a tag; 'stats_t' an anonymous struct that a DW_TAG_typedef names.
-    const tag = /^struct (.+)$/.exec(t.name)?.[1];
+    // 'struct stats' is a struct with a tag ('union value' a union); 'stats_t' an anonymous struct that a DW_TAG_typedef names.
+    const tagged = /^(struct|union) (.+)$/.exec(t.name);
+    const tag = tagged?.[2];
+    const dieTag = tagged?.[1] === 'union' ? 'DW_TAG_union_type' : 'DW_TAG_structure_type';
     const name = tag ?? t.name;
     const typedef = dies.find((d) => d.tag === 'DW_TAG_typedef' && d.attributes.get('DW_AT_name') === `(string) ${name}`);
     const structAt = typedef && /^\(ref4\) <0x([0-9a-f]+)>/.exec(typedef.attributes.get('DW_AT_type') ?? '')?.[1];
     const die = tag === undefined
-      ? dies.find((d) => d.tag === 'DW_TAG_structure_type' && d.offset === structAt && !d.attributes.has('DW_AT_name'))
-      : dies.find((d) => d.tag === 'DW_TAG_structure_type' && d.attributes.get('DW_AT_name') === `(string) ${name}`);
-    assert.ok(die, `readelf shows no DW_TAG_structure_type ${tag === undefined ? `named by DW_TAG_typedef ${name}` : name}`);
+      ? dies.find((d) => d.tag === dieTag && d.offset === structAt && !d.attributes.has('DW_AT_name'))
+      : dies.find((d) => d.tag === dieTag && d.attributes.get('DW_AT_name') === `(string) ${name}`);
+    assert.ok(die, `readelf shows no ${dieTag} ${tag === undefined ? `named by DW_TAG_typedef ${name}` : name}`);
     assert.is(die.attributes.get('DW_AT_byte_size'), `(udata) ${t.newSize}`, `DW_AT_byte_size of ${name}`);
     const fdeAttribute = die.attributes.get('DW_AT_MIPS_fde');
     const fde = /^\(sec_offset\) 0x([0-9a-f]+)$/.exec(fdeAttribute ?? '')?.[1];
@@ -108,11 +116,34 @@ function checkTypes(po: PatchObject, readelf: string, dwarfdump: string, llvm: s
       assert.match(llvm, new RegExp(`DW_TAG_typedef\\n\\s+DW_AT_name\\s+\\("${name}"\\)\\n\\s+DW_AT_type\\s+\\(0x0*${structAt} `), `llvm-dwarfdump: the typedef ${name}`);
       assert.match(dwarfdump, new RegExp(`DW_TAG_typedef\\n\\s+DW_AT_name\\s+${name}\\n\\s+DW_AT_type\\s+<0x0*${structAt}>`), `dwarfdump: the typedef ${name}`);
     }
-    assert.match(llvm, new RegExp(`DW_TAG_structure_type${llvmName}\\n\\s+DW_AT_byte_size\\s+\\(${t.newSize}\\)\\n\\s+DW_AT_MIPS_fde\\s+\\(0x${offset}\\)`), `llvm-dwarfdump: the DIE of ${name}`);
+    assert.match(llvm, new RegExp(`${dieTag}${llvmName}\\n\\s+DW_AT_byte_size\\s+\\(${t.newSize}\\)\\n\\s+DW_AT_MIPS_fde\\s+\\(0x${offset}\\)`), `llvm-dwarfdump: the DIE of ${name}`);
     assert.match(llvm, new RegExp(`^${offset} [0-9a-f]{8} 00000000 FDE cie=00000000 pc=00000000\\.\\.\\.${size.padStart(8, '0')}$`, 'm'), `llvm-dwarfdump: the FDE of ${name}`);
-    assert.match(dwarfdump, new RegExp(`DW_TAG_structure_type${dwarfdumpName}\\n\\s+DW_AT_byte_size\\s+0x${t.newSize.toString(16).padStart(8, '0')}\\n\\s+DW_AT_MIPS_fde\\s+0x${offset}\\n`), `dwarfdump: the DIE of ${name}`);
+    assert.match(dwarfdump, new RegExp(`${dieTag}${dwarfdumpName}\\n\\s+DW_AT_byte_size\\s+0x${t.newSize.toString(16).padStart(8, '0')}\\n\\s+DW_AT_MIPS_fde\\s+0x${offset}\\n`), `dwarfdump: the DIE of ${name}`);
     assert.match(dwarfdump, new RegExp(`<0x00000000:0x${size.padStart(8, '0')}><[^>]*><cie offset 0x00000000::cie index\\s+0><fde offset 0x${offset} `), `dwarfdump: the FDE of ${name}`);
+    checkReverse(t, name, die, fdes, dwarfdump, llvm);
   }
+}
+
+/** A type's reverse program: DW_AT_KATANA_rollback_fde names an FDE over [0, old size) in all three dumps; the dropped members are listed. */
+function checkReverse(t: NonNullable<PatchObject['types']>[number], name: string, die: Die, fdes: string[], dwarfdump: string, llvm: string): void {
+  const attribute = die.attributes.get('Unknown AT value: 3c04');
+  if (t.rollbackRows === undefined) {
+    assert.is(attribute, undefined, `${name} has no reverse program, and no DW_AT_KATANA_rollback_fde`);
+    return;
+  }
+  const fde = /^\(sec_offset\) 0x([0-9a-f]+)$/.exec(attribute ?? '')?.[1];
+  assert.ok(fde, `DW_AT_KATANA_rollback_fde of ${name}: ${attribute}`);
+  const offset = fde.padStart(8, '0');
+  const size = t.oldSize.toString(16);
+  assert.ok(
+    fdes.some((l) => l.startsWith(`${offset} `) && l.endsWith(`FDE cie=00000000 pc=0000000000000000..${size.padStart(16, '0')}`)),
+    `readelf: no reverse FDE at .debug_frame offset 0x${fde} over [0, 0x${size}):\n${fdes.join('\n')}`,
+  );
+  assert.match(llvm, new RegExp(`DW_AT_unknown_3c04\\s+\\(0x${offset}\\)`), `llvm-dwarfdump: DW_AT_KATANA_rollback_fde of ${name}`);
+  assert.match(llvm, new RegExp(`^${offset} [0-9a-f]{8} 00000000 FDE cie=00000000 pc=00000000\\.\\.\\.${size.padStart(8, '0')}$`, 'm'), `llvm-dwarfdump: the reverse FDE of ${name}`);
+  assert.match(dwarfdump, new RegExp(`<0x00000000:0x${size.padStart(8, '0')}><[^>]*><cie offset 0x00000000::cie index\\s+0><fde offset 0x${offset} `), `dwarfdump: the reverse FDE of ${name}`);
+  const dropped = t.droppedOnRollback ?? [];
+  assert.is(die.attributes.get('Unknown AT value: 3c05'), dropped.length === 0 ? undefined : `(string) ${dropped.join(' ')}`, `DW_AT_KATANA_dropped_on_rollback of ${name}`);
 }
 
 /** Each moved variable: a DW_TAG_variable of its name (and its new storage's DW_AT_location) in all three dumps. */

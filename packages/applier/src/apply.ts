@@ -23,7 +23,7 @@ import { planArea } from './plan.js';
 import { preparePatch } from './prepare.js';
 import { withHighPriority } from './priority.js';
 import { readProcess } from './process.js';
-import { registryEntry } from './registry-entry.js';
+import { registeredData, registryEntry } from './registry-entry.js';
 import { encodeRegistryEntry } from './registry-format.js';
 import { assertRegistryUnchanged } from './registry-read.js';
 import { commitRegistry, createRegistryRegion, placeRegistryEntry, writeRegistryEntry } from './registry-write.js';
@@ -98,7 +98,7 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
     const inheritedBytes = inherited.map(encodeRegistryEntry);
     const plan = planArea(po, resolved);
     // The entry's size depends only on names and counts: known now, so phase 2 can map a region for it.
-    const draft = registryEntry(id, poName, 0n, plan, po, sites.map((s) => ({ name: s.name, address: s.site, to: 0n, original: new Uint8Array(5) })));
+    const draft = registryEntry(id, poName, 0n, plan, po, sites.map((s) => ({ name: s.name, address: s.site, to: 0n, original: new Uint8Array(5) })), registeredData(po));
     const placement = placeRegistryEntry(registry, encodeRegistryEntry(draft).length + inheritedBytes.reduce((n, e) => n + e.length, 0));
     const request = areaRequest(po, plan, resolved, sites);
 
@@ -138,7 +138,11 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
       const data = prepareData(input, image);
       const functions = sites.map((s) => ({ name: s.name, from: s.site, to: symbolAddress(input, s.symbol) }));
       const trampolines = functions.map((f) => prepareTrampoline(memory, f.from, f.to));
-      const entry = registryEntry(id, poName, base, plan, po, functions.map((f, i) => ({ name: f.name, address: f.from, to: f.to, original: trampolines[i]!.old })));
+      // The entry keeps what a rollback needs to transform the data back, without the PO.
+      const entry = registryEntry(
+        id, poName, base, plan, po, functions.map((f, i) => ({ name: f.name, address: f.from, to: f.to, original: trampolines[i]!.old })),
+        registeredData(po, data.migrations, allocator),
+      );
       const commit = writeRegistryEntry(pid, memory, undo, registry, placement, fresh, encodeRegistryEntry(entry), inheritedBytes);
 
       // Phase 4: the stop window, once every thread is stopped out of unsafe code (safe-moment.ts).
@@ -161,8 +165,8 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
         id,
         functions,
         moved: data.migrations.map((m) => ({
-          variable: m.variable, file: m.file, type: data.types[m.type]!.name, count: m.count, from: m.oldAddress, to: m.newAddress,
-          oldSize: m.count * m.oldStride, newSize: m.initial.length, inPlace: m.inPlace,
+          variable: m.variable, file: m.file, type: data.names[m.type]!, count: m.count, from: m.oldAddress, to: m.newAddress,
+          oldSize: m.count * m.oldStride, newSize: m.destination.kind === 'fresh' ? m.destination.initial.length : m.count * m.newStride, inPlace: m.inPlace,
         })),
         area: { start: base, size: plan.size },
         threads,

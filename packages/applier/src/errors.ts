@@ -183,14 +183,13 @@ export class PatchUnderOthersError extends ApplierError {
   }
 }
 
-/** A patch that moved data to a new layout cannot be rolled back yet: its old code would run on stale storage. */
+/**
+ * A patch that transformed data cannot be rolled back: a type has no reverse program, or the entry
+ * was written by a katana that recorded none. Its old code would run on stale storage.
+ */
 export class DataRollbackError extends ApplierError {
-  constructor(readonly pid: number, readonly patch: string, readonly movedVariables: number) {
-    super(
-      `patch ${patch} of pid ${pid} moved ${movedVariables} variable(s) to a new layout, and katana cannot yet move data back; it cannot be rolled back`,
-      undefined,
-      'E_DATA_ROLLBACK',
-    );
+  constructor(readonly pid: number, readonly patch: string, readonly reason: string) {
+    super(`patch ${patch} of pid ${pid} cannot be rolled back: ${reason}`, undefined, 'E_DATA_ROLLBACK');
   }
 }
 

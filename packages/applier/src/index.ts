@@ -5,18 +5,19 @@ export { ObjectGraph, usableSizeFor, type LeftAlonePointer } from './object-grap
 export { HeapBlocks, type BlockVerdict, type HeapSummary } from './heap-blocks.js';
 export { TransformProgram, runTransformProgram } from './transform-vm.js';
 export { checkPatch, type CheckOptions, type CheckReport } from './check.js';
-export { rollbackPatches, type RollbackOptions, type RollbackReport } from './rollback.js';
+export { rollbackPatches, type RollbackOptions, type RollbackReport, type RolledBackData } from './rollback.js';
+export { prepareRollbackData, droppedMembers } from './rollback-data.js';
 export { selectRollback, patchLabel, type RollbackRequest } from './rollback-select.js';
 export { patchSymbols, definedByPatches, stackedSites, type StackedSites } from './stack.js';
 export {
   ApplierError, NoSuchProcessError, PermissionError, BuildIdMismatchError, UnsafeStateError, UnresolvedSymbolError,
   PatchAreaError, RelocationError, AlreadyAppliedError, BaseMismatchError, RegistryFormatError, NothingAppliedError, LibraryNotLoadedError, DataRollbackError,
-  UnknownPatchError, PatchUnderOthersError,
+  UnknownPatchError, PatchUnderOthersError, DataTransformError,
 } from './errors.js';
 export {
-  REGISTRY_NAME, REGISTRY_MAGIC, REGISTRY_VERSION, REGISTRY_HEADER_SIZE, REGISTRY_COMMIT_OFFSET, encodeRegistryHeader,
-  encodeRegistryCommit, encodeRegistryEntry, decodeRegistry, decodeRegistryHeader, hasRegistryMagic, type RegistryHeader,
-  type RegistryEntry, type RegisteredFunction, type RegisteredSymbol, type RegisteredCfi,
+  REGISTRY_NAME, REGISTRY_MAGIC, REGISTRY_VERSION, REGISTRY_READABLE_VERSIONS, REGISTRY_VERSION_OFFSET, REGISTRY_HEADER_SIZE, REGISTRY_COMMIT_OFFSET,
+  encodeRegistryHeader, encodeRegistryCommit, encodeRegistryEntry, decodeRegistry, decodeRegistryHeader, hasRegistryMagic, type RegistryHeader,
+  type RegistryEntry, type RegisteredFunction, type RegisteredSymbol, type RegisteredCfi, type RegisteredData, type RegisteredType, type RegisteredVariable, type RegisteredFunctionRange,
 } from './registry-format.js';
 export { readRegistry, findRegistry, readPatchCfi, appliedPatches, isRegistryMapping, type Registry, type RegistryRegion, type PatchCfi } from './registry-read.js';
 export { checkBase } from './base.js';

@@ -3,7 +3,7 @@
 // only the pointers it holds change, updated where it is), and every heap object its pointers reach
 // is moved to a new block of the target's own allocator, all inside the stop window that switches
 // the code, so that no update can land between the read of an old value and the switch.
-// prepareMigrations runs before the stop (addresses, programs, the new objects' initial bytes from
+// prepareData runs before the stop (addresses, programs, the new objects' initial bytes from
 // the relocated image); migrateData runs in the window:
 //   1. read every old object first: the roots, and one snapshot of the heap when pointers are followed;
 //   2. walk the graph (object-graph.ts), running each object's program into its new image;
@@ -14,7 +14,10 @@
 // Every write into memory the process had is in the undo log, and the new blocks are freed again if
 // the apply fails later. The old blocks stay allocated unless the user asks (`--free-old`): a
 // pointer katana cannot see may still reach them.
-import type { PatchObject, TransformedType } from '@katana/po';
+// A rollback runs the same window with the reverse programs (rollback-data.ts): its "old" storage is
+// the patch's, its destination the target's own storage, memory the process has ('existing': read
+// in the window, every write logged) rather than fresh storage in a new patch area.
+import type { PatchObject } from '@katana/po';
 import type { ProcessMemory } from '@katana/ptrace';
 import { DataTransformError } from './errors.js';
 import { HeapBlocks } from './heap-blocks.js';
@@ -37,8 +40,16 @@ export interface PreparedMigration {
   /** Bytes of one old and one new element: the type's sizes, or 8 for a pointer. */
   oldStride: number;
   newStride: number;
-  /** The new variable's bytes before the move: its relocated initializer (zeros in .bss.new); for one in place, filled in the stop. */
-  initial: Uint8Array;
+  /**
+   * Where the transformed objects go. 'fresh': new storage in the patch area, starting as `initial`
+   * (its relocated initializer, zeros in .bss.new), never logged (unmapping the area undoes it).
+   * 'existing': memory the process has (the variable itself when in place; the target's own
+   * storage when a rollback moves a variable back), starting as its bytes read in the window, so a
+   * member the program does not fill keeps them, and every write there is in the undo log.
+   */
+  destination: { kind: 'fresh'; initial: Uint8Array } | { kind: 'existing' };
+  /** Whether the variable is an array (messages name its elements). */
+  array: boolean;
   inPlace: boolean;
   pointer: boolean;
 }
@@ -46,7 +57,9 @@ export interface PreparedMigration {
 /** Everything the stop window needs. */
 export interface PreparedData {
   migrations: PreparedMigration[];
-  types: TransformedType[];
+  /** Each type's name ('struct node'), for messages and the report. */
+  names: string[];
+  /** Each type's program, run on objects of it (its `newSize` is what a new heap block gets). */
   programs: TransformProgram[];
   /** Run-time address of each type's transformer, if it has one. */
   transformers: (bigint | undefined)[];
@@ -85,18 +98,19 @@ export function prepareData(input: RelocateInput, image: Uint8Array): PreparedDa
     const newStride = pointer ? 8 : type.newSize;
     const newAddress = symbolAddress(input, d.newSymbol);
     const newSize = (d.elements ?? 1) * newStride;
-    let initial = new Uint8Array(newSize);
+    let destination: PreparedMigration['destination'] = { kind: 'existing' };
     if (!inPlace) {
       const at = Number(newAddress - input.base);
-      if (at + newSize <= image.length) initial = Uint8Array.from(image.subarray(at, at + newSize));
+      const initial = at + newSize <= image.length ? Uint8Array.from(image.subarray(at, at + newSize)) : new Uint8Array(newSize);
+      destination = { kind: 'fresh', initial };
     }
     return {
       variable: d.variable, file: d.file, type: d.type, count: d.count, oldAddress: symbolAddress(input, d.oldSymbol), newAddress,
-      oldStride, newStride, initial, inPlace, pointer,
+      oldStride, newStride, destination, array: d.elements !== undefined, inPlace, pointer,
     };
   });
   const transformers = types.map((t) => (t.transformer === undefined ? undefined : symbolAddress(input, t.transformer)));
-  return { migrations, types, programs, transformers, callsTarget: callsTarget(po) };
+  return { migrations, names: types.map((t) => t.name), programs, transformers, callsTarget: callsTarget(po) };
 }
 
 /** Whether the patch's data transformation runs code in the target: it follows pointers or has a transformer. */
@@ -115,10 +129,14 @@ export interface DataWindow {
 /** Transforms every prepared variable and what it reaches; returns the report and the old blocks of moved heap objects. Call with all threads stopped. */
 export function migrateData(window: DataWindow, prepared: PreparedData): { report: DataReport; oldBlocks: BigUint64Array } {
   const { memory, undo } = window;
-  const { migrations, types, programs } = prepared;
-  const names = types.map((t) => t.name);
-  // 1. Every old object is read before anything is written.
+  const { migrations, names, programs } = prepared;
+  // 1. Every old object is read before anything is written, and so is every destination the process
+  // already has (for the undo log, and as the start of its new image).
   const snapshots = migrations.map((m) => memory.read(m.oldAddress, m.count * m.oldStride));
+  const before = migrations.map((m, i) => {
+    if (m.destination.kind === 'fresh') return undefined;
+    return m.inPlace ? snapshots[i]! : memory.read(m.newAddress, m.count * m.newStride);
+  });
   const heap = prepared.callsTarget ? HeapBlocks.read(window.pid, memory) : undefined;
 
   // 2. The graph, from the roots.
@@ -128,9 +146,9 @@ export function migrateData(window: DataWindow, prepared: PreparedData): { repor
     for (let e = 0; e < m.count; e++) graph.addGlobal(m.oldAddress + BigInt(e * m.oldStride), m.type, m.newAddress + BigInt(e * m.newStride));
   }
   const images = migrations.map((m, i) => {
-    const image = m.inPlace ? Uint8Array.from(snapshots[i]!) : Uint8Array.from(m.initial);
+    const image = Uint8Array.from(m.destination.kind === 'fresh' ? m.destination.initial : before[i]!);
     for (let e = 0; e < m.count; e++) {
-      const what = m.count > 1 || m.initial.length > m.newStride ? `${m.variable}[${e}]` : m.variable;
+      const what = m.array || m.count > 1 ? `${m.variable}[${e}]` : m.variable;
       if (m.pointer) graph.visitPointer(readAddress(snapshots[i]!, e * 8), m.type, image, e * 8, what);
       else graph.visitRoot(m.type, snapshots[i]!, e * m.oldStride, image, e * m.newStride, `${what} (${names[m.type]})`);
     }
@@ -139,17 +157,17 @@ export function migrateData(window: DataWindow, prepared: PreparedData): { repor
   graph.drain();
 
   // 3. New blocks for the moved heap objects, one batch per type.
-  const byType = types.map(() => [] as number[]);
+  const byType = programs.map(() => [] as number[]);
   for (let o = 0; o < graph.count; o++) if (!graph.isInPlace(o)) byType[graph.typeOf(o)]!.push(o);
   const moved: DataReport['moved'] = [];
   const oldBlocks = new BigUint64Array(byType.reduce((n, objects) => n + objects.length, 0));
   const calls = window.calls;
   if (oldBlocks.length > 0 && !calls) throw new DataTransformError('the patch moves heap blocks but the applier cannot call the target\'s allocator');
   let filled = 0;
-  types.forEach((t, type) => {
+  programs.forEach((program, type) => {
     const objects = byType[type]!;
     if (objects.length === 0) return;
-    const blocks = calls!.target.allocateEachArray(calls!.malloc, t.newSize, objects.length, calls!.free);
+    const blocks = calls!.target.allocateEachArray(calls!.malloc, program.newSize, objects.length, calls!.free);
     undo.recordRelease(() => calls!.target.freeEach(calls!.free, blocks));
     graph.place(objects, blocks);
     let oldBytes = 0;
@@ -157,13 +175,13 @@ export function migrateData(window: DataWindow, prepared: PreparedData): { repor
       oldBytes += graph.usableOf(o);
       oldBlocks[filled++] = BigInt(graph.oldAddressOf(o));
     }
-    moved.push({ type: t.name, blocks: objects.length, oldBytes, newBytes: objects.length * t.newSize });
+    moved.push({ type: names[type]!, blocks: objects.length, oldBytes, newBytes: objects.length * program.newSize });
   });
   graph.resolvePointers();
 
   // 4. Writes: roots, then heap objects in spans.
   migrations.forEach((m, i) => {
-    if (m.inPlace) undo.recordWrite(m.oldAddress, snapshots[i]!);
+    if (before[i]) undo.recordWrite(m.newAddress, before[i]!);
     memory.write(m.newAddress, images[i]!);
   });
   writeHeapObjects(memory, undo, graph, heap);
@@ -179,8 +197,8 @@ export function migrateData(window: DataWindow, prepared: PreparedData): { repor
     }
     for (let o = 0; o < graph.count; o++) if (graph.typeOf(o) === type) pairs.push([BigInt(graph.newAddressOf(o)), BigInt(graph.oldAddressOf(o))]);
     if (pairs.length === 0) return;
-    if (!calls) throw new DataTransformError(`the patch has a transformer for ${types[type]!.name} but the applier cannot call code in the target`);
-    calls.target.callEach(fn, pairs, `the transformer of ${types[type]!.name}`);
+    if (!calls) throw new DataTransformError(`the patch has a transformer for ${names[type]} but the applier cannot call code in the target`);
+    calls.target.callEach(fn, pairs, `the transformer of ${names[type]}`);
     transformerCalls += pairs.length;
   });
 

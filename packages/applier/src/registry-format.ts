@@ -5,22 +5,39 @@
 // REGISTRY_COMMIT_OFFSET inside the stop window. Sizes are explicit everywhere (entry size, function
 // and symbol record sizes), so a later version can append fields that this reader skips. Version 2
 // added each patch's symbol table (what it defines, at run-time addresses): later patches resolve
-// their references to the newest definition through it (Katana §5).
+// their references to the newest definition through it (Katana §5). Version 3 adds, after the
+// symbol records of a patch that moved data, a data block: each transformed type with its reverse
+// program (FDE instructions, for rollback) and the members a rollback drops, and each transformed
+// variable with its run-time storage. A version 2 entry is a valid version 3 entry without a data
+// block, so this reader reads both, and a writer appending to a version 2 region bumps its version.
+import { concatBytes } from '@katana/elf';
 import { RegistryFormatError } from './errors.js';
 
 /** The name given to memfd_create: /proc/PID/maps shows `/memfd:katana-registry (deleted)`. */
 export const REGISTRY_NAME = 'katana-registry';
 /** First 8 bytes of a registry. */
 export const REGISTRY_MAGIC = 'KATANARG';
-/** The registry format this code writes and reads. */
-export const REGISTRY_VERSION = 2;
+/** The registry format this code writes. */
+export const REGISTRY_VERSION = 3;
+/** The formats this code reads: version 2 (no data blocks, written by older katana) and 3. */
+export const REGISTRY_READABLE_VERSIONS: readonly number[] = [2, 3];
+/** Offset of the header's u16 format version. */
+export const REGISTRY_VERSION_OFFSET = 8;
 export const REGISTRY_HEADER_SIZE = 64;
 /** Offset of the commit word: u32 count, then u32 used. */
 export const REGISTRY_COMMIT_OFFSET = 24;
 const ENTRY_FIXED_SIZE = 104;
 const FUNCTION_FIXED_SIZE = 24;
 const SYMBOL_FIXED_SIZE = 24;
+const DATA_FIXED_SIZE = 32;
+const TYPE_FIXED_SIZE = 24;
+const VARIABLE_FIXED_SIZE = 40;
 const ID_SIZE = 32;
+/** Type record flag: the type has a reverse program. */
+const TYPE_REVERSIBLE = 1;
+/** Variable record flags. */
+const VARIABLE_IN_PLACE = 1;
+const VARIABLE_POINTER = 2;
 
 /** The header of a registry region. */
 export interface RegistryHeader {
@@ -86,10 +103,63 @@ export interface RegistryEntry {
   /** The functions and variables the patch defines (its .text.new, .data.new, .bss.new, .rodata.new). */
   symbols: RegisteredSymbol[];
   /**
-   * How many variables the patch moved to a new layout (data patching). Rollback refuses such a
-   * patch: the old code would run on the old storage, which stopped receiving updates at the switch.
+   * How many variables the patch transformed (data patching). A rollback transforms them back
+   * through `data`, and refuses an entry that has none (written by a katana before version 3).
    */
   movedVariables: number;
+  /** What the patch did to data, for a rollback (version 3); absent when it transformed none. */
+  data?: RegisteredData;
+}
+
+/** The data block of an entry: what a rollback needs to transform the patch's data back. */
+export interface RegisteredData {
+  /** The target's malloc and free the apply called (run-time address, code size); absent when it called neither. */
+  allocator?: { malloc: RegisteredFunctionRange; free: RegisteredFunctionRange };
+  /** The transformed types, in the PO's order (variables and reverse programs index them). */
+  types: RegisteredType[];
+  variables: RegisteredVariable[];
+}
+
+/** A function of the target: where its code starts at run time, and its size in bytes (0: unknown). */
+export interface RegisteredFunctionRange {
+  address: bigint;
+  size: number;
+}
+
+/** A transformed type: its sizes, its reverse program and what a rollback drops. */
+export interface RegisteredType {
+  /** 'struct node'. */
+  name: string;
+  oldSize: number;
+  newSize: number;
+  /**
+   * The reverse program (NEW → OLD) as FDE instructions, decodable with decodeTransformProgram of
+   * @katana/po over oldSize bytes; a follow register K names types[K − 1] of this entry. Absent:
+   * the type cannot be transformed back, and the patch cannot be rolled back.
+   */
+  rollback?: Uint8Array;
+  /** Member paths of the new layout that the old one lacks ('weight', 'meta.extra'). */
+  dropped: string[];
+}
+
+/** A transformed variable, where its storage is in the process. */
+export interface RegisteredVariable {
+  name: string;
+  /** Source file relative to the project root. */
+  file: string;
+  /** Index into RegisteredData.types of its (element or pointee) type. */
+  type: number;
+  /** Run-time address of the storage the apply read (the target's, or an earlier patch's). */
+  oldAddress: bigint;
+  /** Run-time address of the storage it wrote (in the patch area; the same as oldAddress when in place). */
+  newAddress: bigint;
+  /** Objects transformed (array elements one by one). */
+  count: number;
+  /** Bytes of one old and one new element (the type's sizes, or 8 for a pointer). */
+  oldStride: number;
+  newStride: number;
+  inPlace: boolean;
+  pointer: boolean;
 }
 
 const SYMBOL_KINDS = ['func', 'object'] as const;
@@ -102,7 +172,7 @@ export function encodeRegistryHeader(h: Omit<RegistryHeader, 'version'>): Uint8A
   const out = new Uint8Array(REGISTRY_HEADER_SIZE);
   const view = new DataView(out.buffer);
   out.set(new TextEncoder().encode(REGISTRY_MAGIC), 0);
-  view.setUint16(8, REGISTRY_VERSION, true);
+  view.setUint16(REGISTRY_VERSION_OFFSET, REGISTRY_VERSION, true);
   view.setUint16(10, REGISTRY_HEADER_SIZE, true);
   view.setUint32(12, h.generation, true);
   view.setBigUint64(16, BigInt(h.regionSize), true);
@@ -138,7 +208,8 @@ export function encodeRegistryEntry(e: RegistryEntry): Uint8Array {
     return pad8(SYMBOL_FIXED_SIZE + n.length + file.length);
   });
   const sum = (sizes: number[]): number => sizes.reduce((a, b) => a + b, 0);
-  const size = pad8(ENTRY_FIXED_SIZE + name.length) + sum(recordSizes) + sum(symbolSizes);
+  const data = e.data === undefined ? new Uint8Array() : encodeDataBlock(e.data, e.name);
+  const size = pad8(ENTRY_FIXED_SIZE + name.length) + sum(recordSizes) + sum(symbolSizes) + data.length;
   const out = new Uint8Array(size);
   const view = new DataView(out.buffer);
   view.setUint32(0, size, true);
@@ -178,7 +249,71 @@ export function encodeRegistryEntry(e: RegistryEntry): Uint8Array {
     out.set(file, at + SYMBOL_FIXED_SIZE + n.length);
     at += symbolSizes[i]!;
   });
+  out.set(data, at);
   return out;
+}
+
+/** The data block of an entry (a multiple of 8 bytes): its header, the type records, the variable records. */
+function encodeDataBlock(d: RegisteredData, entry: string): Uint8Array {
+  const utf8 = new TextEncoder();
+  if (d.types.length > 0xffff || d.variables.length > 0xffff) throw new RangeError(`the data block of registry entry ${entry} is too large`);
+  const types = d.types.map((t) => {
+    const name = utf8.encode(t.name);
+    const dropped = t.dropped.map((path) => utf8.encode(path));
+    const program = t.rollback ?? new Uint8Array();
+    if (name.length > 0xffff || dropped.length > 0xffff || dropped.some((p) => p.length > 0xffff)) throw new RangeError(`type ${t.name} does not fit a registry record`);
+    const size = pad8(TYPE_FIXED_SIZE + name.length + program.length + dropped.reduce((n, p) => n + 2 + p.length, 0));
+    const out = new Uint8Array(size);
+    const view = new DataView(out.buffer);
+    view.setUint32(0, size, true);
+    view.setUint32(4, t.oldSize, true);
+    view.setUint32(8, t.newSize, true);
+    view.setUint16(12, name.length, true);
+    view.setUint16(14, dropped.length, true);
+    view.setUint32(16, program.length, true);
+    view.setUint8(20, t.rollback === undefined ? 0 : TYPE_REVERSIBLE);
+    out.set(name, TYPE_FIXED_SIZE);
+    out.set(program, TYPE_FIXED_SIZE + name.length);
+    let at = TYPE_FIXED_SIZE + name.length + program.length;
+    for (const p of dropped) {
+      view.setUint16(at, p.length, true);
+      out.set(p, at + 2);
+      at += 2 + p.length;
+    }
+    return out;
+  });
+  const variables = d.variables.map((v) => {
+    const name = utf8.encode(v.name);
+    const file = utf8.encode(v.file);
+    if (name.length > 0xffff || file.length > 0xffff || v.type > 0xffff) throw new RangeError(`variable ${v.name} does not fit a registry record`);
+    const size = pad8(VARIABLE_FIXED_SIZE + name.length + file.length);
+    const out = new Uint8Array(size);
+    const view = new DataView(out.buffer);
+    view.setBigUint64(0, v.oldAddress, true);
+    view.setBigUint64(8, v.newAddress, true);
+    view.setUint32(16, size, true);
+    view.setUint32(20, v.count, true);
+    view.setUint32(24, v.oldStride, true);
+    view.setUint32(28, v.newStride, true);
+    view.setUint16(32, v.type, true);
+    view.setUint8(34, (v.inPlace ? VARIABLE_IN_PLACE : 0) | (v.pointer ? VARIABLE_POINTER : 0));
+    view.setUint16(36, name.length, true);
+    view.setUint16(38, file.length, true);
+    out.set(name, VARIABLE_FIXED_SIZE);
+    out.set(file, VARIABLE_FIXED_SIZE + name.length);
+    return out;
+  });
+  const header = new Uint8Array(DATA_FIXED_SIZE);
+  const view = new DataView(header.buffer);
+  const size = DATA_FIXED_SIZE + [...types, ...variables].reduce((n, r) => n + r.length, 0);
+  view.setUint32(0, size, true);
+  view.setUint16(4, types.length, true);
+  view.setUint16(6, variables.length, true);
+  view.setBigUint64(8, d.allocator?.malloc.address ?? 0n, true);
+  view.setBigUint64(16, d.allocator?.free.address ?? 0n, true);
+  view.setUint32(24, d.allocator?.malloc.size ?? 0, true);
+  view.setUint32(28, d.allocator?.free.size ?? 0, true);
+  return concatBytes([header, ...types, ...variables]);
 }
 
 /** True when `bytes` start with the registry magic (a region that is a registry at all). */
@@ -194,8 +329,8 @@ export function decodeRegistryHeader(bytes: Uint8Array, where: string): Registry
   if (bytes.length < REGISTRY_HEADER_SIZE) fail(`its header is ${bytes.length} bytes long, not ${REGISTRY_HEADER_SIZE}`);
   if (!hasRegistryMagic(bytes)) fail(`it does not start with ${REGISTRY_MAGIC}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-  const version = view.getUint16(8, true);
-  if (version !== REGISTRY_VERSION) fail(`format version ${version} is not supported (this katana reads ${REGISTRY_VERSION})`);
+  const version = view.getUint16(REGISTRY_VERSION_OFFSET, true);
+  if (!REGISTRY_READABLE_VERSIONS.includes(version)) fail(`format version ${version} is not supported (this katana reads ${REGISTRY_READABLE_VERSIONS.join(' and ')})`);
   const headerSize = view.getUint16(10, true);
   if (headerSize < REGISTRY_HEADER_SIZE) fail(`its header size ${headerSize} is below ${REGISTRY_HEADER_SIZE}`);
   const header = {
@@ -296,9 +431,85 @@ export function decodeRegistry(bytes: Uint8Array, where: string): { header: Regi
       });
       record += recordSize;
     }
+    // Version 3: a data block may follow (a version 2 entry ends here; a version 2 region has none).
+    if (header.version >= 3 && record < end) {
+      const data = decodeDataBlock(bytes.subarray(0, end), record, (detail) => fail(at, detail), text);
+      if (data.types.length > 0 || data.variables.length > 0) entry.data = data;
+    }
     entries.push(entry);
     at = end;
   }
   if (at !== header.used) throw new RegistryFormatError(where, `its ${header.count} entries end at ${at}, but its used size is ${header.used}`);
   return { header, entries };
+}
+
+/** Decodes the data block at `at` of `bytes` (which end with its entry); `fail` names the entry. */
+function decodeDataBlock(bytes: Uint8Array, at: number, fail: (detail: string) => never, text: (at: number, length: number) => string): RegisteredData {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  if (at + DATA_FIXED_SIZE > bytes.length) fail('its data block is truncated');
+  const size = view.getUint32(at, true);
+  const end = at + size;
+  if (size % 8 !== 0 || size < DATA_FIXED_SIZE || end > bytes.length) fail(`its data block has an invalid size ${size}`);
+  const typeCount = view.getUint16(at + 4, true);
+  const variableCount = view.getUint16(at + 6, true);
+  const malloc = view.getBigUint64(at + 8, true);
+  const free = view.getBigUint64(at + 16, true);
+  const allocator = { malloc: { address: malloc, size: view.getUint32(at + 24, true) }, free: { address: free, size: view.getUint32(at + 28, true) } };
+  const data: RegisteredData = { ...(malloc === 0n && free === 0n ? {} : { allocator }), types: [], variables: [] };
+  let record = at + DATA_FIXED_SIZE;
+  for (let i = 0; i < typeCount; i++) {
+    if (record + TYPE_FIXED_SIZE > end) fail(`type record ${i + 1} of ${typeCount} runs past the data block`);
+    const recordSize = view.getUint32(record, true);
+    const nameLength = view.getUint16(record + 12, true);
+    const droppedCount = view.getUint16(record + 14, true);
+    const programLength = view.getUint32(record + 16, true);
+    const recordEnd = record + recordSize;
+    if (recordSize % 8 !== 0 || recordSize < TYPE_FIXED_SIZE + nameLength + programLength + 2 * droppedCount || recordEnd > end) {
+      fail(`type record ${i + 1} has an invalid size ${recordSize}`);
+    }
+    const program = record + TYPE_FIXED_SIZE + nameLength;
+    const type: RegisteredType = {
+      name: text(record + TYPE_FIXED_SIZE, nameLength),
+      oldSize: view.getUint32(record + 4, true),
+      newSize: view.getUint32(record + 8, true),
+      ...((view.getUint8(record + 20) & TYPE_REVERSIBLE) === 0 ? {} : { rollback: bytes.slice(program, program + programLength) }),
+      dropped: [],
+    };
+    let path = program + programLength;
+    for (let k = 0; k < droppedCount; k++) {
+      if (path + 2 > recordEnd) fail(`type record ${i + 1} has a dropped member past its end`);
+      const length = view.getUint16(path, true);
+      if (path + 2 + length > recordEnd) fail(`type record ${i + 1} has a dropped member past its end`);
+      type.dropped.push(text(path + 2, length));
+      path += 2 + length;
+    }
+    data.types.push(type);
+    record = recordEnd;
+  }
+  for (let i = 0; i < variableCount; i++) {
+    if (record + VARIABLE_FIXED_SIZE > end) fail(`variable record ${i + 1} of ${variableCount} runs past the data block`);
+    const recordSize = view.getUint32(record + 16, true);
+    const nameLength = view.getUint16(record + 36, true);
+    const fileLength = view.getUint16(record + 38, true);
+    if (recordSize % 8 !== 0 || recordSize < VARIABLE_FIXED_SIZE + nameLength + fileLength || record + recordSize > end) {
+      fail(`variable record ${i + 1} has an invalid size ${recordSize}`);
+    }
+    const type = view.getUint16(record + 32, true);
+    if (type >= typeCount) fail(`variable record ${i + 1} names type ${type}, but the data block has ${typeCount}`);
+    const flags = view.getUint8(record + 34);
+    data.variables.push({
+      name: text(record + VARIABLE_FIXED_SIZE, nameLength),
+      file: text(record + VARIABLE_FIXED_SIZE + nameLength, fileLength),
+      type,
+      oldAddress: view.getBigUint64(record, true),
+      newAddress: view.getBigUint64(record + 8, true),
+      count: view.getUint32(record + 20, true),
+      oldStride: view.getUint32(record + 24, true),
+      newStride: view.getUint32(record + 28, true),
+      inPlace: (flags & VARIABLE_IN_PLACE) !== 0,
+      pointer: (flags & VARIABLE_POINTER) !== 0,
+    });
+    record += recordSize;
+  }
+  return data;
 }

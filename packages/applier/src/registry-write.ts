@@ -4,14 +4,15 @@
 //     close, all run inside the target. MAP_PRIVATE: a fork()ed child gets its own copy-on-write
 //     registry, which stays true to its own code; the closed fd leaves nothing in its fd table.
 //   phase 3 (target running): writeRegistryEntry puts the entry past `used` (and, in a new region,
-//     the header and a copy of the older entries); nothing counts it yet.
+//     the header and a copy of the older entries); nothing counts it yet. A region an older katana
+//     wrote (format version 2) gets version 3: its entries are valid version 3 entries.
 //   phase 4 (the stop window): commitRegistry writes the 8-byte commit word (count + 1, new used).
 // Every write into an existing region is in the undo log, a new region is an undo mapping, so a
 // rollback leaves the registry byte for byte as it was.
 import { concatBytes } from '@katana/elf';
 import type { ProcessMemory } from '@katana/ptrace';
 import {
-  encodeRegistryCommit, encodeRegistryHeader, REGISTRY_COMMIT_OFFSET, REGISTRY_HEADER_SIZE, REGISTRY_NAME,
+  encodeRegistryCommit, encodeRegistryHeader, REGISTRY_COMMIT_OFFSET, REGISTRY_HEADER_SIZE, REGISTRY_NAME, REGISTRY_VERSION, REGISTRY_VERSION_OFFSET,
 } from './registry-format.js';
 import type { Registry } from './registry-read.js';
 import {
@@ -95,6 +96,13 @@ export function writeRegistryEntry(
     const at = start + BigInt(used);
     undo.recordWrite(at, memory.read(at, entry.length));
     memory.write(at, entry);
+    if (registry!.region.header.version < REGISTRY_VERSION) {
+      const version = start + BigInt(REGISTRY_VERSION_OFFSET);
+      const bytes = new Uint8Array(2);
+      new DataView(bytes.buffer).setUint16(0, REGISTRY_VERSION, true);
+      undo.recordWrite(version, memory.read(version, 2));
+      memory.write(version, bytes);
+    }
   }
   const address = start + BigInt(REGISTRY_COMMIT_OFFSET);
   return { address, bytes: encodeRegistryCommit(count + 1, used + entry.length), old: memory.read(address, 8) };

@@ -3,8 +3,9 @@
 // every patch above them (libcare and kpatch unload in reverse order of loading, likewise). By
 // default the newest patch; `all`: every patch; named patches (an id prefix, or the PO name it was
 // applied as): exactly those, which must be the newest ones; otherwise the refusal lists the patches
-// above that were not named. A patch that moved data is refused (DataRollbackError) until data can
-// be moved back.
+// above that were not named. A patch that transformed data goes only when its data can be
+// transformed back: its registry entry has a data block (version 3) in which every type has a
+// reverse program; otherwise it is refused (DataRollbackError), naming the reason.
 import { shortPatchId } from '@katana/po';
 import { DataRollbackError, NothingAppliedError, PatchUnderOthersError, UnknownPatchError } from './errors.js';
 import type { RegistryEntry } from './registry-format.js';
@@ -20,9 +21,24 @@ export function patchLabel(entry: RegistryEntry): string {
 /** The index of the first entry to remove: entries[from..] go, newest last; throws when the request cannot be met. */
 export function selectRollback(pid: number, entries: readonly RegistryEntry[], request: RollbackRequest): number {
   const from = firstRemoved(pid, entries, request);
-  const movedData = entries.slice(from).find((e) => e.movedVariables > 0);
-  if (movedData !== undefined) throw new DataRollbackError(pid, patchLabel(movedData), movedData.movedVariables);
+  for (const entry of entries.slice(from)) {
+    const reason = irreversible(entry);
+    if (reason !== undefined) throw new DataRollbackError(pid, patchLabel(entry), reason);
+  }
   return from;
+}
+
+/** Why the data `entry`'s patch transformed cannot be transformed back; undefined when it can (or there is none). */
+function irreversible(entry: RegistryEntry): string | undefined {
+  if (entry.movedVariables === 0) return undefined;
+  if (entry.data === undefined) {
+    return `it transformed ${entry.movedVariables} variable(s) to a new layout, and the katana that applied it recorded no way to transform them back`;
+  }
+  const type = entry.data.types.find((t) => t.rollback === undefined);
+  if (type !== undefined) {
+    return `it transformed ${type.name}, for which katana diff could compile no reverse program (a transformer's conversion, or a change that cannot be undone)`;
+  }
+  return undefined;
 }
 
 function firstRemoved(pid: number, entries: readonly RegistryEntry[], request: RollbackRequest): number {

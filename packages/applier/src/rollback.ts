@@ -1,28 +1,39 @@
 // rollbackPatches: removes the newest patches from a running process, the reverse of applyPatch.
-//   1. With nothing stopped: read the registry, choose the patches (rollback-select.ts), check that
-//      every trampoline they wrote is still in place, read the code the safety check needs.
-//   2. Seize every thread; the registry must be unchanged. Stop all; no thread may be in, or return
-//      into, the area of a patch being removed (its code would vanish under it); otherwise let the
-//      target run a few ms and look again, until the timeout.
-//   3. In the stop window: write back the bytes every trampoline overwrote, newest patch first and
-//      each patch's trampolines in reverse order (so a function patched twice gets the older
-//      patch's jmp back, then the original code), then ONE 8-byte registry write that drops the
-//      entries. Resume every thread but one, which unmaps the areas; detach.
-// On a failure before the registry write every byte is restored and the process keeps all patches.
-// Patches change no data yet, so there is no data to transform back.
+//   1. With nothing stopped: read the registry, choose the patches (rollback-select.ts: a patch that
+//      transformed data goes only when its entry says how to transform it back), check that every
+//      trampoline they wrote is still in place, prepare the reverse programs (rollback-data.ts),
+//      read the code the safety check needs.
+//   2. Seize every thread; the registry must be unchanged. When data must go back through the heap,
+//      stop one thread briefly to map the code that calls the target's malloc (target-calls.ts).
+//      Stop all; no thread may be in, or return into, the area of a patch being removed (its code
+//      would vanish under it), nor in the allocator when it is called; otherwise get them out and
+//      look again (safe-moment.ts), until the timeout.
+//   3. In the stop window: transform the data of each removed patch back, newest first (its
+//      storage and heap objects in the patch's layout become objects in the layout before it:
+//      migrate-data.ts with the reverse programs), while its area is still mapped; write back the
+//      bytes every trampoline overwrote, newest patch first and each patch's trampolines in reverse
+//      order (so a function patched twice gets the older patch's jmp back, then the original
+//      code), then ONE 8-byte registry write that drops the entries. Resume every thread but one,
+//      which unmaps the areas; detach.
+// On a failure before the registry write every byte is restored, the blocks it allocated are freed,
+// and the process keeps all patches.
 import { ProcessMemory } from '@katana/ptrace';
+import { findAllocator, type ProvidedFunction } from './allocator.js';
 import { ApplierError } from './errors.js';
 import { DEFAULT_TIMEOUT_MS } from './apply.js';
+import { type DataReport, freeOldBlocks, migrateData } from './migrate-data.js';
 import { explainOsError, openProcessMemory } from './os-errors.js';
 import { withHighPriority } from './priority.js';
 import { readProcess, type ProcessModel } from './process.js';
 import { type RegistryEntry } from './registry-format.js';
 import { assertRegistryUnchanged, findRegistry, patchCfiOf, type PatchCfi } from './registry-read.js';
 import { commitRegistry, prepareRegistryTruncate } from './registry-write.js';
+import { droppedMembers, prepareRollbackData } from './rollback-data.js';
 import { patchLabel, selectRollback, type RollbackRequest } from './rollback-select.js';
 import { remoteMunmap } from './remote-syscall.js';
 import { stopAtSafeMoment } from './safe-moment.js';
-import { SafetyCheck } from './safety.js';
+import { SafetyCheck, type UnsafeRange } from './safety.js';
+import { TargetCalls } from './target-calls.js';
 import { ThreadGroup } from './threads.js';
 import { UndoLog, undoAndDetach } from './undo.js';
 import { encodeJmpRel32 } from './write.js';
@@ -33,13 +44,21 @@ export interface RollbackOptions {
   request: RollbackRequest;
   /** How long to keep retrying while a thread is in code being removed, in ms (default 2000). */
   timeoutMs?: number;
+  /** Free the heap blocks in the removed patches' layout once their objects moved back (default: they stay allocated). */
+  freeOld?: boolean;
 }
+
+/** What transforming a patch's data back did: the apply's report turned around, and what was dropped. */
+export type RolledBackData = DataReport & {
+  /** "member 'weight' of struct node": what the layout before the patch has no room for. */
+  dropped: string[];
+};
 
 /** What a rollback did. */
 export interface RollbackReport {
   pid: number;
-  /** The patches removed, newest first. */
-  rolledBack: { id: string; name: string; functions: string[] }[];
+  /** The patches removed, newest first; `data` when the patch's data was transformed back. */
+  rolledBack: { id: string; name: string; functions: string[]; data?: RolledBackData }[];
   /** The patches still applied, oldest first. */
   remaining: { id: string; name: string }[];
   threads: number;
@@ -70,7 +89,12 @@ function rollbackAtCurrentPriority(options: RollbackOptions): RollbackReport {
     const removed = entries.slice(from).reverse(); // newest first
     assertTrampolinesInPlace(pid, memory, removed);
     const commit = prepareRegistryTruncate(memory, registry!, from);
-    const safety = removalSafety(removed, memory, model, patchCfiOf(registry?.entries ?? [], memory));
+    const data = removed.map(prepareRollbackData);
+    // No thread may be inside the allocator when the stop window calls it: it would deadlock on its lock.
+    const allocator = data.some((d) => d?.callsTarget) ? findAllocator(model, memory, recordedAllocator(removed)) : undefined;
+    const allocatorRanges: UnsafeRange[] = (allocator?.ranges ?? []).map((r) => ({ ...r, why: 'calls' as const }));
+    const safety = removalSafety(removed, allocatorRanges, memory, model, patchCfiOf(registry?.entries ?? [], memory));
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
 
     // Phase 2: seize; stop all until no thread is in code being removed.
     const group = ThreadGroup.seize(pid);
@@ -78,9 +102,20 @@ function rollbackAtCurrentPriority(options: RollbackOptions): RollbackReport {
     let switched = false;
     try {
       assertRegistryUnchanged(pid, memory, registry, 'the rollback');
-      const { attempts } = stopAtSafeMoment(group, memory, safety, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+      let calls: TargetCalls | undefined;
+      if (allocator) {
+        // The code that calls malloc in the stop window, mapped now in the leader, which runs the calls then.
+        group.stopOne(pid);
+        const opened = TargetCalls.open(pid, pid, memory, { timeoutMs });
+        calls = opened;
+        undo.recordRelease(() => opened.close());
+        group.resumeOne(pid);
+      }
+      const { attempts } = stopAtSafeMoment(group, memory, safety, timeoutMs);
 
-      // Phase 3: the stop window.
+      // Phase 3: the stop window. The data first, newest patch first, while every area is mapped.
+      const window = { pid, memory, undo, ...(calls && allocator ? { calls: { target: calls, malloc: allocator.malloc, free: allocator.free } } : {}) };
+      const movedBack = data.map((prepared) => (prepared === undefined ? undefined : migrateData(window, prepared)));
       for (const entry of removed) {
         for (const f of [...entry.functions].reverse()) {
           undo.recordWrite(f.address, memory.read(f.address, f.original.length));
@@ -89,12 +124,18 @@ function rollbackAtCurrentPriority(options: RollbackOptions): RollbackReport {
       }
       commitRegistry(memory, undo, commit);
       switched = true;
+      // Switched: from here on nothing is undone.
+      const warnings: string[] = [];
+      afterSwitch(warnings, 'the blocks in the removed layout could not be freed', () => {
+        if (!options.freeOld) return;
+        movedBack.forEach((m) => m && freeOldBlocks(window, m.report, m.oldBlocks));
+      });
+      afterSwitch(warnings, 'the code that called the allocator could not be unmapped', () => calls?.close());
       const stopEnded = process.hrtime.bigint();
       const threads = group.threads.length;
-      // Switched: from here on nothing is undone. The areas go while one thread is held.
+      // The areas go while one thread is held.
       const holder = group.threads[0]!;
       for (const tid of group.threads) if (tid !== holder) group.resumeOne(tid);
-      const warnings: string[] = [];
       for (const entry of removed) {
         try {
           remoteMunmap(pid, holder, entry.area.start, entry.area.size);
@@ -105,7 +146,10 @@ function rollbackAtCurrentPriority(options: RollbackOptions): RollbackReport {
       group.detachAll();
       return {
         pid,
-        rolledBack: removed.map((e) => ({ id: e.id, name: e.name, functions: e.functions.map((f) => f.name) })),
+        rolledBack: removed.map((e, i) => {
+          const moved = movedBack[i];
+          return { id: e.id, name: e.name, functions: e.functions.map((f) => f.name), ...(moved ? { data: { ...moved.report, dropped: droppedMembers(e) } } : {}) };
+        }),
         remaining: entries.slice(0, from).map((e) => ({ id: e.id, name: e.name })),
         threads,
         stoppedMicros: Number((stopEnded - group.lastStopStarted) / 1000n),
@@ -126,12 +170,34 @@ function rollbackAtCurrentPriority(options: RollbackOptions): RollbackReport {
 }
 
 /**
- * The safety check of a rollback: no thread in, or returning into, the area of a removed patch.
+ * The safety check of a rollback: no thread in, or returning into, the area of a removed patch, nor
+ * in the allocator (`allocatorRanges`) when the stop window calls it.
  * (One place to adapt when the safety check's API changes.)
  */
-function removalSafety(removed: readonly RegistryEntry[], memory: ProcessMemory, model: ProcessModel, patchCfi: readonly PatchCfi[]): SafetyCheck {
-  const ranges = removed.map((e) => ({ name: `the code of ${patchLabel(e)}`, start: e.area.start, end: e.area.start + BigInt(e.area.size), why: 'replaces' as const }));
-  return new SafetyCheck(ranges, memory, model, patchCfi);
+function removalSafety(
+  removed: readonly RegistryEntry[], allocatorRanges: readonly UnsafeRange[], memory: ProcessMemory, model: ProcessModel, patchCfi: readonly PatchCfi[],
+): SafetyCheck {
+  const ranges: UnsafeRange[] = removed.map((e) => ({ name: `the code of ${patchLabel(e)}`, start: e.area.start, end: e.area.start + BigInt(e.area.size), why: 'replaces' as const }));
+  return new SafetyCheck([...ranges, ...allocatorRanges], memory, model, patchCfi);
+}
+
+/**
+ * malloc and free as the newest removed patch that called them recorded them (run-time address and
+ * size): the ones its apply called, found again even in a stripped static executable.
+ */
+function recordedAllocator(removed: readonly RegistryEntry[]): ProvidedFunction[] {
+  const recorded = removed.find((e) => e.data?.allocator !== undefined)?.data?.allocator;
+  if (recorded === undefined) return [];
+  return [{ name: 'malloc', ...recorded.malloc }, { name: 'free', ...recorded.free }];
+}
+
+/** Runs `step`, a clean-up after the switch; a failure becomes a warning (the rollback is done). */
+function afterSwitch(warnings: string[], what: string, step: () => void): void {
+  try {
+    step();
+  } catch (error) {
+    warnings.push(`${what}: ${(error as Error).message}`);
+  }
 }
 
 /**

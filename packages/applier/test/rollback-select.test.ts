@@ -1,5 +1,6 @@
 // selectRollback: the newest patch by default, all with `all`, named patches (id prefix or PO name)
-// only when they are the newest ones; otherwise a refusal that lists the patches above.
+// only when they are the newest ones; otherwise a refusal that lists the patches above. A patch that
+// transformed data goes only when its registry entry says how to transform it back.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DataRollbackError, NothingAppliedError, PatchUnderOthersError, UnknownPatchError, selectRollback, type RegistryEntry } from '../src/index.js';
@@ -35,12 +36,22 @@ select('unknown or ambiguous names and an empty registry are refused', () => {
   assert.throws(() => selectRollback(7, [], { kind: 'newest' }), (e: unknown) => e instanceof NothingAppliedError && e.code === 'E_NOTHING_APPLIED');
 });
 
-select('a patch that moved data is refused, also under --all; the patches above it stay removable', () => {
+select('a patch that moved data without a record of how to move it back (an older katana) is refused, also under --all; the patches above it stay removable', () => {
   const moved = [entries[0]!, { ...entries[1]!, movedVariables: 2 }, entries[2]!];
   assert.is(selectRollback(7, moved, { kind: 'newest' }), 2);
   assert.throws(() => selectRollback(7, moved, { kind: 'all' }), (e: unknown) =>
     e instanceof DataRollbackError && e.code === 'E_DATA_ROLLBACK' &&
-    e.message === 'patch v2v3.po (bbbb22000000) of pid 7 moved 2 variable(s) to a new layout, and katana cannot yet move data back; it cannot be rolled back');
+    e.message === 'patch v2v3.po (bbbb22000000) of pid 7 cannot be rolled back: it transformed 2 variable(s) to a new layout, and the katana that applied it recorded no way to transform them back');
+});
+
+select('a patch whose data can be transformed back goes; one with a type lacking a reverse program is refused by name', () => {
+  const variable = { name: 'current', file: 'main.c', type: 0, oldAddress: 0x4000n, newAddress: 0x5000n, count: 1, oldStride: 4, newStride: 8, inPlace: false, pointer: false };
+  const reversible = { ...entries[2]!, movedVariables: 1, data: { types: [{ name: 'struct config', oldSize: 4, newSize: 8, rollback: new Uint8Array([0x08, 0x00]), dropped: ['limit'] }], variables: [variable] } };
+  assert.is(selectRollback(7, [entries[0]!, entries[1]!, reversible], { kind: 'newest' }), 2);
+  const irreversible = { ...reversible, data: { types: [{ name: 'union value', oldSize: 4, newSize: 8, dropped: [] }], variables: [variable] } };
+  assert.throws(() => selectRollback(7, [entries[0]!, entries[1]!, irreversible], { kind: 'newest' }), (e: unknown) =>
+    e instanceof DataRollbackError &&
+    e.message === "patch v3v4.po (cccc33000000) of pid 7 cannot be rolled back: it transformed union value, for which katana diff could compile no reverse program (a transformer's conversion, or a change that cannot be undone)");
 });
 
 select.run();

@@ -13,6 +13,10 @@
 // transformers.ts) given for a changed type runs after its rows, and makes acceptable what the rows
 // alone refuse (a changed union, a `void *`). Anything else katana cannot convert is refused with
 // E_UNSUPPORTED_CHANGE naming the variable and the reason. Without DWARF, a size change is refused.
+// Each type also gets its reverse program (NEW → OLD, for `katana rollback`), compiled by the same
+// rules once every type of the object is known (its follow rows name the same type indices), and
+// the members a rollback drops; a type converted by a transformer, or whose reverse would be refused,
+// gets none, with a warning: rolling the patch back will be refused.
 // The DWARF variable of a symbol is the one whose DW_AT_location relocation names it (`stats`, or
 // `.bss.count.0` + 0).
 import { type ElfSymbol, SHN_COMMON } from '@katana/elf';
@@ -52,6 +56,10 @@ export interface MigratedType {
   newSize: number;
   members: TransformedMember[];
   rows: TransformRow[];
+  /** The reverse program (rows over [0, oldSize) of an OLD object); absent when there is none. */
+  rollbackRows?: TransformRow[];
+  /** Member paths of NEW that OLD lacks: a rollback drops them. */
+  droppedOnRollback?: string[];
   /** The NEW function KATANA_TRANSFORM gives for it. */
   transformer?: { diff: ObjectDiff; symbol: ElfSymbol };
 }
@@ -92,6 +100,7 @@ export function planMigration(diffs: ObjectDiff[], warnings: string[]): Migratio
       const plan = planVariable(oldVar.type, newVar.type, planner, warnings, (reason) => refuse(v, model, reason));
       migration.variables.push({ diff, symbol: v, old, name: newVar.name, ...plan });
     }
+    planner.planRollback();
     for (const [name, fn] of planner.transformers) {
       if (!migration.types.some((t) => t.transformer?.symbol === fn)) warnings.push(`transformer ${fn.name} in ${model.file} is for ${name}, which no transformed data has: it is not called`);
     }
@@ -103,6 +112,8 @@ export function planMigration(diffs: ObjectDiff[], warnings: string[]): Migratio
 class TypePlanner implements ChangedTypes {
   readonly transformers: Map<string, ElfSymbol>;
   private readonly indices = new Map<string, number>();
+  /** The OLD and NEW DWARF type of each registered type (typedefs kept), by index. */
+  private readonly pairs = new Map<number, { o: DwarfType; n: DwarfType }>();
 
   constructor(
     private readonly diff: ObjectDiff,
@@ -138,14 +149,49 @@ class TypePlanner implements ChangedTypes {
     // Registered before its rows: a `struct node *next` inside struct node follows to itself.
     const index = this.types.push(type) - 1;
     this.indices.set(name, index);
+    this.pairs.set(index, { o: oldType, n: newType });
     const result = transformRows(oldType, newType, this);
     if ('refused' in result) {
       if (!type.transformer) return result.refused;
       this.warnings.push(`${name} is converted by its transformer ${fn!.name} alone (${result.refused})`);
       type.rows = [{ offset: 0, size: newSize, rule: { kind: 'keep' } }];
-    } else type.rows = result.rows;
+    } else {
+      type.rows = result.rows;
+      for (const path of result.removed) this.warnings.push(`member '${path}' of ${name} was removed: its values are dropped`);
+    }
     type.members = membersOf(n, this.types, this.indices);
     return index;
+  }
+
+  /**
+   * Compiles the reverse program (NEW → OLD) of every type registered here, once all are: a follow
+   * row of a reverse program names the pointee's index, whose own reverse program transforms it back.
+   */
+  planRollback(): void {
+    for (const [index, { o, n }] of this.pairs) {
+      const type = this.types[index]!;
+      const reverse: ChangedTypes = {
+        names: this.names,
+        warnings: [],
+        follow: (newPointee, oldPointee, what) => {
+          const name = compositeNameOf(newPointee);
+          const pointee = name === undefined ? undefined : this.indices.get(name);
+          const pair = pointee === undefined ? undefined : this.pairs.get(pointee);
+          if (pointee === undefined || !pair || compositeNameOf(pair.o) !== compositeNameOf(oldPointee)) {
+            throw new Refusal(`${what} points to ${typeName(newPointee)}, which the patch does not transform from ${typeName(oldPointee)}`);
+          }
+          return pointee;
+        },
+      };
+      const result = type.transformer ? { refused: `its transformer ${type.transformer.symbol.name} has no reverse` } : transformRows(n, o, reverse);
+      if ('refused' in result) {
+        this.warnings.push(`${type.name} cannot be transformed back (${result.refused}): katana rollback will refuse this patch`);
+        continue;
+      }
+      type.rollbackRows = result.rows;
+      if (result.removed.length > 0) type.droppedOnRollback = result.removed;
+      for (const w of reverse.warnings) this.warnings.push(`on rollback, ${w}`);
+    }
   }
 }
 

@@ -3,12 +3,14 @@
 // layout is copied byte for byte; integers (and enums) of different sizes are converted, sign- or
 // zero-extended per the OLD type's DW_ATE encoding and truncated (low bytes kept) when narrower; a
 // nested changed struct or array of them is flattened into the parent's rows; a member that did not
-// exist keeps the new initializer's bytes ('keep'), as does padding. A pointer through which a
+// exist keeps the new initializer's bytes ('keep'), as does padding; a member that no longer exists
+// is returned by its path ('weight', 'inner.extra', 'items[].extra'). A pointer through which a
 // changed struct is reached (a `struct node *next`, directly or as the pointee's own pointers) is a
 // 'follow' row: the applier transforms what it points at and updates it; the pointee's type comes
 // from `follow`. What cannot be moved safely yields a reason instead: a changed union, a `void *`
 // inside a changed struct, a pointer to a pointer that reaches a changed struct, a bit field, a
-// float whose size changed.
+// float whose size changed. The same function compiles a rollback's reverse program: called with
+// NEW as `oldType` and OLD as `newType`, its removed members are those a rollback drops.
 import { describeType, type DwarfType, sizeOf, typeName } from '@katana/dwarf';
 import { convertExpression, copyExpression, type TransformRow } from '@katana/po';
 
@@ -16,8 +18,17 @@ import { convertExpression, copyExpression, type TransformRow } from '@katana/po
 const SIGNED_ENCODINGS = new Set([0x05, 0x06]);
 const INTEGER_ENCODINGS = new Set([0x02, 0x05, 0x06, 0x07, 0x08, 0x10]);
 
-/** The rows of one object, or why it cannot be transformed; `warnings` collects dropped members and narrowings. */
-export type RowsResult = { rows: TransformRow[] } | { refused: string };
+/**
+ * The rows of one object and the paths of the members of `oldType` that `newType` lacks (their
+ * values are dropped), or why it cannot be transformed; `warnings` collects narrowings.
+ */
+export type RowsResult = { rows: TransformRow[]; removed: string[] } | { refused: string };
+
+/** What move() collects. */
+interface Output {
+  rows: TransformRow[];
+  removed: Set<string>;
+}
 
 /** Context of one compilation unit's data patching. */
 export interface ChangedTypes {
@@ -35,15 +46,15 @@ export class Refusal extends Error {}
 export function transformRows(oldType: DwarfType, newType: DwarfType, changed: ChangedTypes): RowsResult {
   const size = sizeOf(newType);
   if (size === undefined) return { refused: `${typeName(newType)} has no known size` };
-  const pieces: TransformRow[] = [];
+  const out: Output = { rows: [], removed: new Set() };
   try {
     const name = compositeNameOf(newType);
-    move(strip(oldType), strip(newType), 0, 0, name ?? typeName(newType), pieces, changed, name !== undefined && changed.names.has(name));
+    move(strip(oldType), strip(newType), 0, 0, name ?? typeName(newType), '', out, changed, name !== undefined && changed.names.has(name));
   } catch (error) {
     if (error instanceof Refusal) return { refused: error.message };
     throw error;
   }
-  return { rows: fillGaps(pieces, size) };
+  return { rows: fillGaps(out.rows, size), removed: [...out.removed] };
 }
 
 /**
@@ -105,13 +116,13 @@ export function strip(type: DwarfType | undefined): DwarfType | undefined {
 // `inChanged`: the bytes belong to an object of a changed type (a `void *` there is refused: the
 // layout change may be the reason it points elsewhere now).
 function move(
-  o: DwarfType | undefined, n: DwarfType | undefined, from: number, to: number, what: string, out: TransformRow[], changed: ChangedTypes, inChanged: boolean,
+  o: DwarfType | undefined, n: DwarfType | undefined, from: number, to: number, what: string, path: string, out: Output, changed: ChangedTypes, inChanged: boolean,
 ): void {
   if (!o || !n) throw new Refusal(`${what} is void`);
   const size = sizeOf(n) ?? 0;
   if (describeType(o) === describeType(n) && !reachesChanged(n, changed.names)) {
     if (inChanged && containsVoidPointer(n)) throw new Refusal(`${what} is or holds a void *, which may point at a changed struct`);
-    if (size > 0) out.push({ offset: to, size, rule: { kind: 'expression', expression: copyExpression(from) } });
+    if (size > 0) out.rows.push({ offset: to, size, rule: { kind: 'expression', expression: copyExpression(from) } });
     return;
   }
   if (o.kind === 'pointer' && n.kind === 'pointer') {
@@ -122,16 +133,16 @@ function move(
     if (newPointee.kind !== 'structure' && newPointee.kind !== 'union' && newPointee.kind !== 'class') {
       throw new Refusal(`${what} points to ${typeName(newPointee)}, which leads to a changed struct but is not a struct katana can follow`);
     }
-    out.push({ offset: to, size: 8, rule: { kind: 'follow', expression: copyExpression(from), type: changed.follow(o.type!, n.type!, what) } });
+    out.rows.push({ offset: to, size: 8, rule: { kind: 'follow', expression: copyExpression(from), type: changed.follow(o.type!, n.type!, what) } });
     return;
   }
   if (isInteger(o) && isInteger(n)) {
     const oldSize = sizeOf(o)!;
     const newSize = size;
-    if (oldSize === newSize) out.push({ offset: to, size, rule: { kind: 'expression', expression: copyExpression(from) } });
+    if (oldSize === newSize) out.rows.push({ offset: to, size, rule: { kind: 'expression', expression: copyExpression(from) } });
     else {
       if (newSize < oldSize) changed.warnings.push(`${what} narrows from ${oldSize} to ${newSize} bytes: values keep their low ${newSize} bytes`);
-      out.push({ offset: to, size: newSize, rule: { kind: 'val-expression', expression: convertExpression(from, oldSize, isSigned(o)) } });
+      out.rows.push({ offset: to, size: newSize, rule: { kind: 'val-expression', expression: convertExpression(from, oldSize, isSigned(o)) } });
     }
     return;
   }
@@ -140,16 +151,15 @@ function move(
       if (m.bitSize !== undefined) throw new Refusal(`${what} has bit fields, which katana does not transform yet`);
       if (m.name === undefined) throw new Refusal(`${what} has an anonymous member, which cannot be matched by name`);
     }
+    const pathOf = (name: string): string => (path === '' ? name : `${path}.${name}`);
     for (const m of n.members) {
       const old = o.members.find((x) => x.name === m.name);
       const inner = strip(m.type);
       const innerName = compositeNameOf(m.type);
       const nested = inChanged || (innerName !== undefined && changed.names.has(innerName));
-      if (old) move(strip(old.type), inner, from + (old.offset ?? 0), to + (m.offset ?? 0), `member '${m.name}' of ${typeName(n)}`, out, changed, nested);
+      if (old) move(strip(old.type), inner, from + (old.offset ?? 0), to + (m.offset ?? 0), `member '${m.name}' of ${typeName(n)}`, pathOf(m.name!), out, changed, nested);
     }
-    for (const m of o.members) {
-      if (!n.members.some((x) => x.name === m.name)) changed.warnings.push(`member '${m.name}' of ${typeName(o)} was removed: its values are dropped`);
-    }
+    for (const m of o.members) if (!n.members.some((x) => x.name === m.name)) out.removed.add(pathOf(m.name!));
     return;
   }
   if (o.kind === 'array' && n.kind === 'array') {
@@ -162,7 +172,7 @@ function move(
     if (oldCount === undefined || newCount === undefined || !oldStride || !newStride) throw new Refusal(`${what} is an array of unknown size`);
     if (oldCount !== newCount) changed.warnings.push(`${what} changes from ${oldCount} to ${newCount} elements: the first ${Math.min(oldCount, newCount)} are kept`);
     for (let i = 0; i < Math.min(oldCount, newCount); i++) {
-      move(strip(oldElement), strip(newElement), from + i * oldStride, to + i * newStride, `${what}[${i}]`, out, changed, inChanged);
+      move(strip(oldElement), strip(newElement), from + i * oldStride, to + i * newStride, `${what}[${i}]`, `${path}[]`, out, changed, inChanged);
     }
     return;
   }

@@ -1,6 +1,7 @@
 // diffBuilds on real gcc builds of the fixture pairs in test/fixtures/<case>/{v1,v2}.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { DW_OP_plus_uconst } from '@katana/dwarf';
 import { ElfFile, R_X86_64_IRELATIVE, SHT_RELA, STB_LOCAL, STT_GNU_IFUNC, pltEntry } from '@katana/elf';
 import type { PatchObject, PoSymbol } from '@katana/po';
 import { diffBuilds, EmitterError, NothingToPatchError, UnsupportedChangeError } from '../src/index.js';
@@ -200,6 +201,27 @@ diff('follows a pointer to a struct whose layout changed: the pointer is updated
   ]);
   // The applier allocates new blocks with the target's own allocator.
   for (const name of ['malloc', 'free']) assert.ok(symbolNamed(po, name).target, `${name} is a target symbol`);
+});
+
+diff('compiles the reverse program of a moved global: the members the old layout has, back from the new one; the new one is dropped', ({ ws }) => {
+  const { po } = patch(ws, 'struct_layout');
+  const [type] = po.types!;
+  assert.equal(type!.rollbackRows!.map((r) => [r.offset, r.size, r.rule.kind, 'expression' in r.rule ? [...r.rule.expression] : []]), [
+    [0, 4, 'expression', [DW_OP_plus_uconst, 0]], [4, 4, 'expression', [DW_OP_plus_uconst, 4]],
+  ]);
+  assert.equal(type!.droppedOnRollback, ['limit']);
+});
+
+diff('compiles reverse programs through followed pointers: integers narrow back, nested members are dropped by path', ({ ws }) => {
+  const { po, report } = patch(ws, 'struct_list');
+  assert.equal(po.types!.map((t) => [t.name, t.oldSize, t.newSize]), [['struct node', 24, 40]]);
+  const [node] = po.types!;
+  // Old node: value at 0, count at 8 (int), meta.tag at 12, next at 16; new node: value 0, weight 8, count 16, meta 24, next 32.
+  assert.equal(node!.rollbackRows!.map((r) => [r.offset, r.size, r.rule.kind, 'type' in r.rule ? r.rule.type : undefined]), [
+    [0, 8, 'expression', undefined], [8, 4, 'val-expression', undefined], [12, 4, 'expression', undefined], [16, 8, 'follow', 0],
+  ]);
+  assert.equal(node!.droppedOnRollback, ['meta.extra', 'weight']);
+  assert.ok(report.warnings.includes("on rollback, member 'count' of struct node narrows from 8 to 4 bytes: values keep their low 4 bytes"), report.warnings.join('\n'));
 });
 
 diff('refuses a pointer to a pointer leading to a changed struct, naming the variable', ({ ws }) => {

@@ -1,10 +1,11 @@
 // The PO's .debug_frame (DWARF 5 §6.4.1): one CIE, then one FDE per transformed type whose
-// instructions are the type's transformation program (transform-program.ts). Each FDE's address
-// range is [0, newSize): byte offsets in one new object, not code addresses, so its initial
-// location is 0 and needs no relocation; its CIE pointer (a .debug_frame offset) gets an
-// R_X86_64_32 against the section, as in any compiler's object.
+// instructions are the type's transformation program (transform-program.ts), then one FDE per type
+// that has a reverse program (new → old, for rollback). A forward FDE's address range is
+// [0, newSize), a reverse one's [0, oldSize): byte offsets in one object, not code addresses, so
+// the initial location is 0 and needs no relocation; each CIE pointer (a .debug_frame offset) gets
+// an R_X86_64_32 against the section, as in any compiler's object.
 import { Bytes } from './bytes.js';
-import type { TransformedType } from './model.js';
+import type { TransformedType, TransformRow } from './model.js';
 import { encodeTransformProgram } from './transform-program.js';
 
 /** CIE version of DWARF 5 .debug_frame. */
@@ -18,6 +19,8 @@ export interface EncodedDebugFrame {
   bytes: Uint8Array;
   /** .debug_frame offset of each type's FDE (what its DIE's DW_AT_MIPS_fde holds). */
   fdeOffsets: number[];
+  /** .debug_frame offset of each type's reverse FDE (DW_AT_KATANA_rollback_fde); undefined without one. */
+  rollbackFdeOffsets: (number | undefined)[];
   /** Offsets of the CIE pointers (each relative to the section: R_X86_64_32, addend `cie`). */
   ciePointers: { at: number; cie: number }[];
 }
@@ -33,14 +36,17 @@ export function encodeDebugFrame(types: TransformedType[]): EncodedDebugFrame {
   const fdeOffsets: number[] = [];
   const ciePointers: EncodedDebugFrame['ciePointers'] = [];
   const unitIndex = unitIndices(types);
-  for (const type of types) {
-    fdeOffsets.push(b.length);
+  const fde = (size: number, rows: TransformRow[]): number => {
+    const at = b.length;
     record(b, () => {
       ciePointers.push({ at: b.length, cie });
-      b.u32(0).u64(0n).u64(BigInt(type.newSize)).u8s(encodeTransformProgram(type.rows, (t) => unitIndex[t]!));
+      b.u32(0).u64(0n).u64(BigInt(size)).u8s(encodeTransformProgram(rows, (t) => unitIndex[t]!));
     });
-  }
-  return { bytes: b.bytes(), fdeOffsets, ciePointers };
+    return at;
+  };
+  for (const type of types) fdeOffsets.push(fde(type.newSize, type.rows));
+  const rollbackFdeOffsets = types.map((type) => (type.rollbackRows === undefined ? undefined : fde(type.oldSize, type.rollbackRows)));
+  return { bytes: b.bytes(), fdeOffsets, rollbackFdeOffsets, ciePointers };
 }
 
 /** Each type's index among the types of its own file (compile unit), the numbering of follow registers. */

@@ -3,7 +3,9 @@
 // globals, low/high pc in .text.new), and, for data patching, each transformed struct or union type
 // (its new layout: DW_TAG_member children with name, offset, size and base type, or a pointer type
 // when the member is a pointer the applier follows; DW_AT_MIPS_fde = its FDE in .debug_frame;
-// DW_AT_KATANA_old_byte_size; DW_AT_KATANA_transformer when the new source gives one) and each
+// DW_AT_KATANA_old_byte_size; DW_AT_KATANA_transformer when the new source gives one;
+// DW_AT_KATANA_rollback_fde = the FDE of its reverse program and DW_AT_KATANA_dropped_on_rollback =
+// the members a rollback drops, when it can be transformed back) and each
 // transformed variable (DW_AT_type the type, a pointer to it, or an array of either; DW_AT_location
 // its new storage, DW_AT_KATANA_old_location the target's, the same for a variable updated in place). This is
 // where the source file of a global function lives (ELF ties a file only to local symbols). Low pcs,
@@ -17,8 +19,10 @@ import {
   DW_AT_encoding,
   DW_AT_external,
   DW_AT_high_pc,
+  DW_AT_KATANA_dropped_on_rollback,
   DW_AT_KATANA_old_byte_size,
   DW_AT_KATANA_old_location,
+  DW_AT_KATANA_rollback_fde,
   DW_AT_KATANA_transformer,
   DW_AT_language,
   DW_AT_location,
@@ -90,7 +94,7 @@ export interface EncodedDebugInfo {
   lowPcs: { at: number; textOffset: number }[];
   /** Offsets in .debug_info of each unit's debug_abbrev_offset (all 0: one shared table). */
   abbrevOffsets: number[];
-  /** Offsets of each DW_AT_MIPS_fde (R_X86_64_32 against .debug_frame, addend the FDE's offset). */
+  /** Offsets of each DW_AT_MIPS_fde and DW_AT_KATANA_rollback_fde (R_X86_64_32 against .debug_frame, addend the FDE's offset). */
   fdes: { at: number; fdeOffset: number }[];
   /** Offsets of each address operand (R_X86_64_64 against a PO symbol): locations, transformers. */
   addresses: { at: number; symbol: number }[];
@@ -108,22 +112,23 @@ const ABBREV_VARIABLE_GLOBAL = 10;
 const ABBREV_VARIABLE_LOCAL = 11;
 const ABBREV_POINTER = 12;
 const ABBREV_TYPEDEF = 13;
-/** Codes from here on: a transformed type's DIE, per (struct or union, tagged or anonymous, with or without a transformer). */
-const ABBREV_COMPOSITE_BASE = 14;
-
-/** The abbreviation code of a transformed type's DIE. */
-function compositeAbbrev(union: boolean, tagged: boolean, transformer: boolean): number {
-  return ABBREV_COMPOSITE_BASE + (union ? 4 : 0) + (tagged ? 2 : 0) + (transformer ? 1 : 0);
-}
+/** Transformed types' DIEs get codes from here on, one per combination of tag and optional attributes used. */
+const ABBREV_FIRST_COMPOSITE = 14;
 
 /** Bytes of a location expression: DW_OP_addr and an 8-byte address. */
 const ADDR_EXPRESSION_SIZE = 9;
 
-/** Encodes the compile units, subprograms, transformed types (with `fdeOffsets` into .debug_frame) and variables of a patch. */
+/** Where each type's FDEs are in .debug_frame (debug-frame.ts). */
+export interface FdeOffsets {
+  fdeOffsets: number[];
+  rollbackFdeOffsets: (number | undefined)[];
+}
+
+/** Encodes the compile units, subprograms, transformed types (with their FDE offsets in .debug_frame) and variables of a patch. */
 export function encodeDebugInfo(
   functions: DescribedFunction[],
   producer: string,
-  data: { types: TransformedType[]; variables: DescribedVariable[]; fdeOffsets: number[] } = { types: [], variables: [], fdeOffsets: [] },
+  data: { types: TransformedType[]; variables: DescribedVariable[] } & FdeOffsets = { types: [], variables: [], fdeOffsets: [], rollbackFdeOffsets: [] },
 ): EncodedDebugInfo {
   const abbrev = new Bytes();
   const declare = (code: number, tag: number, children: boolean, attributes: [number, number][]): void => {
@@ -136,17 +141,6 @@ export function encodeDebugInfo(
   declare(ABBREV_GLOBAL, DW_TAG_subprogram, false, [[DW_AT_name, DW_FORM_string], [DW_AT_external, DW_FORM_flag_present], ...pcs]);
   declare(ABBREV_LOCAL, DW_TAG_subprogram, false, [[DW_AT_name, DW_FORM_string], ...pcs]);
   declare(ABBREV_BASE_TYPE, DW_TAG_base_type, false, [[DW_AT_name, DW_FORM_string], [DW_AT_byte_size, DW_FORM_udata], [DW_AT_encoding, DW_FORM_data1]]);
-  const layout: [number, number][] = [[DW_AT_byte_size, DW_FORM_udata], [DW_AT_MIPS_fde, DW_FORM_sec_offset], [DW_AT_KATANA_old_byte_size, DW_FORM_udata]];
-  for (const union of [false, true]) {
-    for (const tagged of [false, true]) {
-      for (const transformer of [false, true]) {
-        declare(compositeAbbrev(union, tagged, transformer), union ? DW_TAG_union_type : DW_TAG_structure_type, true, [
-          ...(tagged ? [[DW_AT_name, DW_FORM_string] as [number, number]] : []), ...layout,
-          ...(transformer ? [[DW_AT_KATANA_transformer, DW_FORM_addr] as [number, number]] : []),
-        ]);
-      }
-    }
-  }
   declare(ABBREV_POINTER, DW_TAG_pointer_type, false, [[DW_AT_byte_size, DW_FORM_data1], [DW_AT_type, DW_FORM_ref4]]);
   declare(ABBREV_TYPEDEF, DW_TAG_typedef, false, [[DW_AT_name, DW_FORM_string], [DW_AT_type, DW_FORM_ref4]]);
   const member: [number, number][] = [[DW_AT_name, DW_FORM_string], [DW_AT_data_member_location, DW_FORM_udata], [DW_AT_byte_size, DW_FORM_udata]];
@@ -157,7 +151,27 @@ export function encodeDebugInfo(
   const locations: [number, number][] = [[DW_AT_type, DW_FORM_ref4], [DW_AT_location, DW_FORM_exprloc], [DW_AT_KATANA_old_location, DW_FORM_exprloc]];
   declare(ABBREV_VARIABLE_GLOBAL, DW_TAG_variable, false, [[DW_AT_name, DW_FORM_string], [DW_AT_external, DW_FORM_flag_present], ...locations]);
   declare(ABBREV_VARIABLE_LOCAL, DW_TAG_variable, false, [[DW_AT_name, DW_FORM_string], ...locations]);
-  abbrev.uleb(0);
+  // A transformed type's DIE: its name when it has a tag, the attributes every one has, then those
+  // it has only sometimes; declared on first use.
+  const compositeCodes = new Map<string, number>();
+  const compositeAbbrev = (type: TransformedType, union: boolean, tagged: boolean): number => {
+    const attributes: [number, number][] = [
+      ...(tagged ? [[DW_AT_name, DW_FORM_string] as [number, number]] : []),
+      [DW_AT_byte_size, DW_FORM_udata], [DW_AT_MIPS_fde, DW_FORM_sec_offset], [DW_AT_KATANA_old_byte_size, DW_FORM_udata],
+    ];
+    if (type.transformer !== undefined) attributes.push([DW_AT_KATANA_transformer, DW_FORM_addr]);
+    if (type.rollbackRows !== undefined) attributes.push([DW_AT_KATANA_rollback_fde, DW_FORM_sec_offset]);
+    if (droppedOf(type) !== undefined) attributes.push([DW_AT_KATANA_dropped_on_rollback, DW_FORM_string]);
+    const tag = union ? DW_TAG_union_type : DW_TAG_structure_type;
+    const key = `${tag}:${attributes.map(([at]) => at).join(',')}`;
+    let code = compositeCodes.get(key);
+    if (code === undefined) {
+      code = ABBREV_FIRST_COMPOSITE + compositeCodes.size;
+      compositeCodes.set(key, code);
+      declare(code, tag, true, attributes);
+    }
+    return code;
+  };
 
   const info = new Bytes();
   const lowPcs: EncodedDebugInfo['lowPcs'] = [];
@@ -195,7 +209,7 @@ export function encodeDebugInfo(
       const tagged = /^(struct|union) (.+)$/.exec(type.name);
       const union = tagged ? tagged[1] === 'union' : false;
       const structDie = info.length - start;
-      info.uleb(compositeAbbrev(union, tagged !== null, type.transformer !== undefined));
+      info.uleb(compositeAbbrev(type, union, tagged !== null));
       if (tagged) info.cstring(tagged[2]!);
       info.uleb(type.newSize);
       fdes.push({ at: info.length, fdeOffset: data.fdeOffsets[index]! });
@@ -204,6 +218,14 @@ export function encodeDebugInfo(
         addresses.push({ at: info.length, symbol: type.transformer });
         info.u64(0n);
       }
+      if (type.rollbackRows !== undefined) {
+        const fdeOffset = data.rollbackFdeOffsets[index];
+        if (fdeOffset === undefined) throw new RangeError(`the reverse program of ${type.name} has no FDE`);
+        fdes.push({ at: info.length, fdeOffset });
+        info.u32(0);
+      }
+      const dropped = droppedOf(type);
+      if (dropped !== undefined) info.cstring(dropped);
       for (const m of type.members) {
         const typed = m.base !== undefined || m.pointsTo !== undefined;
         info.uleb(typed ? ABBREV_MEMBER_TYPED : ABBREV_MEMBER).cstring(m.name).uleb(m.offset).uleb(m.size);
@@ -248,5 +270,16 @@ export function encodeDebugInfo(
     info.u8(0); // end of the unit's children
     info.setU32(start, info.length - start - 4);
   }
+  abbrev.uleb(0);
   return { abbrev: abbrev.bytes(), info: info.bytes(), lowPcs, abbrevOffsets, fdes, addresses };
+}
+
+/**
+ * DW_AT_KATANA_dropped_on_rollback's string: the member paths a rollback drops, separated by
+ * spaces (C identifiers, `.` and `[]` never contain one); undefined when it drops nothing.
+ */
+function droppedOf(type: TransformedType): string | undefined {
+  const dropped = type.rollbackRows === undefined ? [] : type.droppedOnRollback ?? [];
+  for (const path of dropped) if (!/^[^\s\0]+$/.test(path)) throw new RangeError(`member path '${path}' of ${type.name} cannot be written into DW_AT_KATANA_dropped_on_rollback`);
+  return dropped.length === 0 ? undefined : dropped.join(' ');
 }

@@ -27,7 +27,6 @@ export interface PatchDescription {
    * updated in place (`inPlace`: pointers to the type, followed; `section` is then '').
    */
   transformed: { name: string; file: string; type: string; count: number; oldAddress: string; oldSize: number; newSize: number; section: string; inPlace: boolean }[];
-  /** The changed struct types, each member with where its bytes come from ('old +4', 'old +4 converted', 'initializer'). */
   /**
    * Each transformed type side by side: the new layout's members with where each comes from in the
    * old one, and the old layout's byte ranges nothing is taken from (removed members, padding).
@@ -36,6 +35,8 @@ export interface PatchDescription {
     name: string; file: string; oldSize: number; newSize: number; transformer?: string;
     members: { name: string; offset: number; size: number; from: string }[];
     notCarried: { offset: number; size: number }[];
+    /** Whether `katana rollback` can transform its objects back, and the members it then drops. */
+    rollback: { reversible: boolean; drops: string[] };
   }[];
   sizes: { text: number; rodata: number; data: number; bss: number; ehFrame: number };
 }
@@ -100,6 +101,7 @@ export function describePatchObject(po: PatchObject): PatchDescription {
       ...(t.transformer === undefined ? {} : { transformer: po.symbols[t.transformer]?.name ?? '?' }),
       members: t.members.map((m) => ({ name: m.name, offset: m.offset, size: m.size, from: memberSource(t.rows, m.offset, m.size) })),
       notCarried: notCarried(t.rows, t.oldSize),
+      rollback: { reversible: t.rollbackRows !== undefined, drops: t.rollbackRows === undefined ? [] : t.droppedOnRollback ?? [] },
     })),
     sizes: { text: po.text.length, rodata: po.rodata.length, data: po.data.length, bss: po.bssSize, ehFrame: po.ehFrame?.length ?? 0 },
   };
@@ -177,6 +179,8 @@ export function formatPatchDescription(d: PatchDescription, file: string): strin
     lines.push(`    type      ${t.name} (${t.file}): ${t.oldSize} -> ${t.newSize} bytes${t.transformer ? `, then its transformer ${t.transformer}` : ''}; new member <- old bytes`);
     for (const m of t.members) lines.push(`      ${m.name} at ${m.offset}, ${m.size} bytes: ${m.from}`);
     for (const r of t.notCarried) lines.push(`      (not carried) old +${r.offset}, ${r.size} bytes: a removed member or padding`);
+    const drops = t.rollback.drops.length === 0 ? '' : `, dropping ${t.rollback.drops.join(', ')}`;
+    lines.push(`      rollback ${t.rollback.reversible ? `transforms it back${drops}` : 'refused: it has no reverse program'}`);
   }
   lines.push(`  externals   ${d.externals.length}`);
   for (const e of d.externals) lines.push(`    needs     ${shown(e)}${e.file ? ` (${e.file})` : ''}: ${e.resolution}`);

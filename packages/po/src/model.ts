@@ -73,6 +73,18 @@ export interface TransformedType {
   /** The transformation: rows covering [0, newSize) of the new object, in offset order. */
   rows: TransformRow[];
   /**
+   * The reverse program, for `katana rollback`: rows covering [0, oldSize) of an OLD object, filled
+   * from a NEW one (a follow row's type is the pointee's index here too: its reverse program runs on
+   * it). Absent when the reverse cannot be compiled (a type converted by a transformer): a rollback
+   * of the patch is refused.
+   */
+  rollbackRows?: TransformRow[];
+  /**
+   * What a rollback drops: the members of the new layout the old one lacks, as paths in the type
+   * ('weight', 'inner.extra', 'items[].extra'). Absent or empty: nothing. Only with rollbackRows.
+   */
+  droppedOnRollback?: string[];
+  /**
    * Index into PatchObject.symbols of the transformer the new source provides for the type
    * (KATANA_TRANSFORM, docs/data-patching.md): the applier calls it in the target on (new, old) for
    * each object, after the rows.

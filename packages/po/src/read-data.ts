@@ -1,14 +1,15 @@
 // Reads the data-patching part of a PO back into the model: every DW_TAG_structure_type or
 // DW_TAG_union_type with a DW_AT_MIPS_fde becomes a TransformedType (its FDE's instructions decoded
-// into rows; a follow row's register numbers a type of the same unit), every DW_TAG_variable with a
+// into rows; a follow row's register numbers a type of the same unit; likewise the reverse program
+// of DW_AT_KATANA_rollback_fde, and DW_AT_KATANA_dropped_on_rollback's member paths), every DW_TAG_variable with a
 // DW_AT_KATANA_old_location a DataTransform whose old and new storage are the symbols the
 // relocations of its two DW_OP_addr operands name (the same symbol: updated in place).
 import { type ElfFile } from '@katana/elf';
 import {
-  attr, DW_AT_byte_size, DW_AT_KATANA_old_byte_size, DW_AT_KATANA_transformer, DW_TAG_member, DW_AT_KATANA_old_location, DW_AT_location, FrameSection, sizeOf,
-  type DwarfInfo, type DwarfType,
+  attr, DW_AT_byte_size, DW_AT_KATANA_dropped_on_rollback, DW_AT_KATANA_old_byte_size, DW_AT_KATANA_rollback_fde, DW_AT_KATANA_transformer, DW_TAG_member,
+  DW_AT_KATANA_old_location, DW_AT_location, FrameSection, sizeOf, type DwarfInfo, type DwarfType,
 } from '@katana/dwarf';
-import type { DataTransform, PoSymbol, TransformedType } from './model.js';
+import type { DataTransform, PoSymbol, TransformedType, TransformRow } from './model.js';
 import { decodeTransformProgram } from './transform-program.js';
 
 /** Rebuilds `types` and `dataTransforms`; `symbolAt` maps an ELF symbol index to the model's, `fail` reports a PoFormatError. */
@@ -52,15 +53,29 @@ export function readDataTransforms(
       const die = info.dieAt(type.offset)!;
       t.newSize = type.byteSize ?? fail(`transformed type ${t.name} has no byte size`);
       t.oldSize = constant(die, DW_AT_KATANA_old_byte_size) ?? fail(`transformed type ${t.name} has no old byte size`);
-      const fde = frame?.fdes.find((f) => f.offset === type.fde) ?? fail(`DW_AT_MIPS_fde of ${t.name} names no FDE of .debug_frame`);
-      if (fde.end - fde.start !== BigInt(t.newSize)) fail(`the FDE of ${t.name} covers ${fde.end - fde.start} bytes, not its ${t.newSize}`);
-      const rows = decodeTransformProgram(frame!.bytes.subarray(fde.instructionsStart, fde.instructionsEnd), t.newSize);
-      if (typeof rows === 'string') fail(`the transformation of ${t.name}: ${rows}`);
-      t.rows = rows.map((r) => {
-        if (r.rule.kind !== 'follow') return r;
-        const target = unitTypes[u]![r.rule.type] ?? fail(`the transformation of ${t.name} follows a pointer to type ${r.rule.type} of ${unit.name}, which has ${unitTypes[u]!.length}`);
-        return { ...r, rule: { ...r.rule, type: target } };
-      });
+      // A program: the FDE at `offset`, covering one object of `size` bytes; follow rows name types of this unit.
+      const program = (offset: number, size: number, what: string): TransformRow[] => {
+        const fde = frame?.fdes.find((f) => f.offset === offset) ?? fail(`the ${what} of ${t.name} names no FDE of .debug_frame`);
+        if (fde.end - fde.start !== BigInt(size)) fail(`the ${what} FDE of ${t.name} covers ${fde.end - fde.start} bytes, not its ${size}`);
+        const rows = decodeTransformProgram(frame!.bytes.subarray(fde.instructionsStart, fde.instructionsEnd), size);
+        if (typeof rows === 'string') fail(`the ${what} of ${t.name}: ${rows}`);
+        return rows.map((r) => {
+          if (r.rule.kind !== 'follow') return r;
+          const target = unitTypes[u]![r.rule.type] ?? fail(`the ${what} of ${t.name} follows a pointer to type ${r.rule.type} of ${unit.name}, which has ${unitTypes[u]!.length}`);
+          return { ...r, rule: { ...r.rule, type: target } };
+        });
+      };
+      t.rows = program(type.fde!, t.newSize, 'transformation');
+      const rollback = attr(die, DW_AT_KATANA_rollback_fde);
+      if (rollback) {
+        if (rollback.value.class !== 'sec_offset') fail(`DW_AT_KATANA_rollback_fde of ${t.name} is not a section offset`);
+        t.rollbackRows = program(Number(rollback.value.value), t.oldSize, 'reverse transformation');
+      }
+      const dropped = attr(die, DW_AT_KATANA_dropped_on_rollback);
+      if (dropped) {
+        if (dropped.value.class !== 'string' || !rollback) fail(`DW_AT_KATANA_dropped_on_rollback of ${t.name} is not a string beside a reverse transformation`);
+        t.droppedOnRollback = dropped.value.value.split(' ');
+      }
       const memberDies = die.children.filter((c) => c.tag === DW_TAG_member);
       t.members = type.members.map((m, i) => {
         const base = m.type?.kind === 'base' ? { base: { name: m.type.name ?? '', encoding: m.type.encoding } } : {};

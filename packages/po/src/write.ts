@@ -172,7 +172,7 @@ export function writePatchObject(po: PatchObject): Uint8Array {
 /**
  * Adds .debug_abbrev and .debug_info (a compile unit per source file: functions, transformed types
  * and variables) with their relocations, and, when the patch transforms data, .debug_frame (one FDE
- * per transformed type) with its own.
+ * per transformed type, one more per reverse program) with its own.
  */
 function addDebugInfo(writer: RelocatableWriter, po: PatchObject, textIndex: number, refs: SymbolRef[]): void {
   const types = po.types ?? [];
@@ -186,6 +186,7 @@ function addDebugInfo(writer: RelocatableWriter, po: PatchObject, textIndex: num
     {
       types,
       fdeOffsets: frame.fdeOffsets,
+      rollbackFdeOffsets: frame.rollbackFdeOffsets,
       variables: (po.dataTransforms ?? []).map((d) => ({
         name: d.variable,
         file: d.file,

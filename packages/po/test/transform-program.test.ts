@@ -221,4 +221,57 @@ program('a follow register left set into the next row is refused', () => {
   assert.is(decodeTransformProgram(broken, 16), 'register 1 still follows a pointer at offset 8');
 });
 
+// The reverse programs: struct stats back to { int hits; int misses; } (misses narrows back, bytes is
+// dropped), struct node back to { long value; struct node *next; } (next followed through the
+// reverse of struct node, weight dropped); union value has none (its transformer has no reverse).
+const ROLLBACK_STATS: TransformRow[] = [
+  { offset: 0, size: 4, rule: { kind: 'expression', expression: copyExpression(16) } },
+  { offset: 4, size: 4, rule: { kind: 'val-expression', expression: convertExpression(8, 8, true) } },
+];
+const ROLLBACK_NODE: TransformRow[] = [
+  { offset: 0, size: 8, rule: { kind: 'expression', expression: copyExpression(0) } },
+  { offset: 8, size: 8, rule: { kind: 'follow', expression: copyExpression(16), type: 0 } },
+];
+
+function patchWithRollback(): PatchObject {
+  const po = patchWithPointers();
+  const [node, value] = po.types!;
+  const stats = { ...patchWithTransform().types![0]!, rollbackRows: ROLLBACK_STATS, droppedOnRollback: ['bytes'] };
+  return { ...po, types: [{ ...node!, rollbackRows: ROLLBACK_NODE, droppedOnRollback: ['weight'] }, value!, stats] };
+}
+
+program('reverse programs and dropped members survive write → read; a type without one reads back without one', ({ dir }) => {
+  const file = join(dir, 'rollback.po');
+  const written = patchWithRollback();
+  writeFileSync(file, writePatchObject(written));
+  const read = readPatchObject(ElfFile.open(file).bytes, file);
+  const withoutTransformer = (types: PatchObject['types']) => types!.map(({ transformer: _, ...t }) => t);
+  assert.equal(withoutTransformer(read.types), withoutTransformer(written.types));
+  assert.is(read.types![1]!.rollbackRows, undefined);
+  // Forward FDEs first, then one reverse FDE per type that has one, covering the OLD object.
+  const frame = FrameSection.parse('.debug_frame', ElfFile.open(file).section('.debug_frame')!.data(), { section: 0n });
+  assert.equal(frame.fdes.map((f) => Number(f.end - f.start)), [24, 8, 24, 16, 8]);
+});
+
+program('readelf, llvm-dwarfdump and dwarfdump decode the reverse FDEs and the new attributes cleanly', ({ dir }) => {
+  const file = join(dir, 'rollback.po');
+  writeFileSync(file, writePatchObject(patchWithRollback()));
+  const run = (tool: string, args: string[]): string => {
+    const r = spawnSync(tool, [...args, file], { encoding: 'utf8' });
+    assert.is(r.status, 0, `${tool} ${args.join(' ')} failed (is it installed?): ${r.stderr}`);
+    assert.not.match(`${r.stderr}${r.stdout}`, /\b(warning|error)\b\s*:|errors detected|bad register|DW_DLE/i, `${tool} ${args.join(' ')} complained`);
+    return r.stdout;
+  };
+  const readelf = run('readelf', ['--debug-dump=info,frames', '-W']);
+  assert.match(readelf, /Unknown AT value: 3c04[^\n]*\(sec_offset\) 0x/);
+  assert.match(readelf, /Unknown AT value: 3c05: \(string\) weight/);
+  assert.match(readelf, /DW_CFA_val_expression: r0 \(rax\) \(DW_OP_plus_uconst: 8; DW_OP_deref_size: 8\)/);
+  assert.match(run('llvm-dwarfdump', ['--verify']), /No errors\./);
+  const dump = run('llvm-dwarfdump', ['--debug-info', '--debug-frame']);
+  assert.match(dump, /DW_AT_unknown_3c04\s+\(0x0+98\)[\s\S]*DW_AT_unknown_3c05\s+\("weight"\)/);
+  // The reverse FDE of struct node: [0, 16) of an old node, its next at 8 followed.
+  assert.match(dump, /0x8: CFA=unspecified: RAX=\[DW_OP_plus_uconst 0x10\], RDX=\[DW_OP_plus_uconst 0x10\]/);
+  run('dwarfdump', ['-a']);
+});
+
 program.run();

@@ -7,6 +7,7 @@
 import { basename } from 'node:path';
 import { applyToExecutable } from '../apply-exe.js';
 import { parseCommandArgs, parsePid, parseSeconds } from '../args.js';
+import { describeLeftAlone } from '../data-report.js';
 import { toJson } from '../json.js';
 import { readInputFile } from '../read-input.js';
 import { UsageError } from '../usage-error.js';
@@ -68,10 +69,8 @@ function describeData(d: DataReport): string {
   if (blocks > 0) parts.push(d.freedOld ? 'old blocks freed' : `${d.bytesLeftBehind} bytes of old blocks left allocated (--free-old frees them)`);
   if (d.transformerCalls > 0) parts.push(`${d.transformerCalls} transformer call(s)`);
   if (d.nulls > 0) parts.push(`${d.nulls} NULL pointer(s)`);
-  if (d.leftAlone.count > 0) {
-    const examples = d.leftAlone.examples.map((p) => `${p.from} -> 0x${p.value.toString(16)}: ${p.reason}`).join('; ');
-    parts.push(`${d.leftAlone.count} pointer(s) left alone (${examples}${d.leftAlone.count > d.leftAlone.examples.length ? '; ...' : ''})`);
-  }
+  const leftAlone = describeLeftAlone(d);
+  if (leftAlone) parts.push(leftAlone);
   return parts.join('; ');
 }
 
