@@ -10,3 +10,4 @@ export { classifyArgs, languageOfPath } from './args/classify.js';
 export type { Action, Classification, Driver, Input, Language, SourceInput, FileInput, LibraryInput } from './args/classify.js';
 export { expandResponseFiles, splitResponseFile } from './args/response.js';
 export { runWrapper } from './wrapper/main.js';
+export { KATANA_INCLUDE_DIR } from './wrapper/flags.js';

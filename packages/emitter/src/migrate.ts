@@ -243,7 +243,7 @@ function planVariable(
     refuse(`is a union whose members changed (${name}); katana cannot tell which member holds the value: give it a KATANA_TRANSFORM transformer`);
   }
   const type = planner.typeFor(oldNamed!, newNamed!);
-  if (typeof type === 'string') refuse(type);
+  if (typeof type === 'string') refuse(`cannot be transformed: ${type}; the new source can give ${name} a KATANA_TRANSFORM transformer (docs/data-patching.md)`);
   return { type, ...(elements === undefined ? {} : { elements }), count, inPlace, pointer };
 }
 

@@ -6,7 +6,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ObjectStore } from '@katana/cc';
+import { KATANA_INCLUDE_DIR, ObjectStore } from '@katana/cc';
 import { ElfFile } from '@katana/elf';
 
 const FIXTURES = join(fileURLToPath(new URL('../../', import.meta.url)), 'test', 'fixtures');
@@ -41,7 +41,7 @@ export function build(ws: Workspace, fixture: string, version: 'v1' | 'v2', flag
   for (const source of sources) {
     copyFileSync(join(FIXTURES, fixture, version, source), join(dir, source));
     const output = join(dir, source.replace(/\.c$/, '.o'));
-    const args = [flags.opt ?? '-O0', ...(flags.link === 'static-pie' ? ['-fPIE'] : []), '-g', '-ffunction-sections', '-fdata-sections', `-ffile-prefix-map=${dir}=.`, '-c', source, '-o', output];
+    const args = [flags.opt ?? '-O0', ...(flags.link === 'static-pie' ? ['-fPIE'] : []), '-g', '-ffunction-sections', '-fdata-sections', '-idirafter', KATANA_INCLUDE_DIR, `-ffile-prefix-map=${dir}=.`, '-c', source, '-o', output];
     gcc(args, dir);
     const hash = ws.store.putObject(output);
     ws.store.writeManifest({ hash, source, output, cwd: dir, args, compiler: 'gcc', language: 'c' });

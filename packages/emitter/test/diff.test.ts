@@ -224,6 +224,20 @@ diff('compiles reverse programs through followed pointers: integers narrow back,
   assert.ok(report.warnings.includes("on rollback, member 'count' of struct node narrows from 8 to 4 bytes: values keep their low 4 bytes"), report.warnings.join('\n'));
 });
 
+diff('refuses a changed struct holding a void * without a transformer, and takes the KATANA_TRANSFORM one the new source gives', ({ ws }) => {
+  assert.throws(
+    () => patch(ws, 'void_pointer'),
+    (e: unknown) => e instanceof UnsupportedChangeError && /^variable 'current' in main\.c cannot be transformed: member 'data' of struct job is or holds a void \*, which may point at a changed struct; the new source can give struct job a KATANA_TRANSFORM transformer \(docs\/data-patching\.md\)$/.test(e.message),
+  );
+  const { po, report } = patch(ws, 'void_pointer_transformer');
+  const [type] = po.types ?? [];
+  assert.is(type?.name, 'struct job');
+  assert.is(po.symbols[type!.transformer!]?.name, 'job_from_v1', 'the transformer is named by the type');
+  assert.ok(patchedNames(po).includes('job_from_v1'), 'the transformer is code of the patch');
+  assert.equal(type!.rows, [{ offset: 0, size: 16, rule: { kind: 'keep' } }], 'the transformer alone fills the new object');
+  assert.ok(report.warnings.some((w) => /struct job is converted by its transformer job_from_v1 alone/.test(w)), report.warnings.join('\n'));
+});
+
 diff('refuses a pointer to a pointer leading to a changed struct, naming the variable', ({ ws }) => {
   assert.throws(
     () => patch(ws, 'pointer_to_pointer'),
