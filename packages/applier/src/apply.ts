@@ -11,13 +11,15 @@
 //   4. Stop all threads, check that none is in or returning into a replaced function, nor in the
 //      allocator when the patch calls it (while one is, get it out: safe-moment.ts), transform the
 //      data (migrate-data.ts: globals, and the heap blocks their pointers reach, moved to blocks the
-//      target's malloc gives), write the trampolines and the registry's 8-byte commit word, free
-//      the old blocks if asked, detach. Only the last stop counts as `stoppedMicros`.
+//      target's malloc gives), write the trampolines and the registry's 8-byte commit word; then,
+//      with only the leader still held, free the old blocks if asked and unmap the call stubs
+//      (a failure there is a warning: the patch is committed); detach. Only the last stop counts as
+//      `stoppedMicros`.
 //   5. On any error: roll back every write and mapping (undo.ts), detach, rethrow a typed error.
 // The target is never left half-patched, and keeps running in every case.
 import { patchObjectId, writePatchObject, type PatchObject } from '@katana/po';
 import { areaRequest, mapNear } from './map.js';
-import { type DataReport, freeOldBlocks, migrateData, prepareData } from './migrate-data.js';
+import { type DataReport, type DataWindow, freeOldBlocks, migrateData, openDataWindow, prepareData } from './migrate-data.js';
 import { explainOsError, openProcessMemory } from './os-errors.js';
 import { planArea } from './plan.js';
 import { preparePatch } from './prepare.js';
@@ -30,9 +32,8 @@ import { commitRegistry, createRegistryRegion, placeRegistryEntry, writeRegistry
 import { relocate, symbolAddress } from './relocate.js';
 import { remoteMunmap } from './remote-syscall.js';
 import { stopAtSafeMoment } from './safe-moment.js';
-import { TargetCalls } from './target-calls.js';
 import { ThreadGroup } from './threads.js';
-import { UndoLog, undoAndDetach } from './undo.js';
+import { afterCommit, UndoLog, undoAndDetach } from './undo.js';
 import { prepareTrampoline, writeBody, writeTrampoline } from './write.js';
 
 /** What to apply where. */
@@ -77,6 +78,8 @@ export interface ApplyReport {
   totalMillis: number;
   /** What data patching did, when the patch transforms data. */
   data?: DataReport;
+  /** Clean-ups after the commit that failed without undoing the patch (old blocks not freed, stubs left mapped). */
+  warnings: string[];
 }
 
 /** Applies `po` to the running process `pid`; throws an ApplierError subclass, leaving the target unchanged, on failure. */
@@ -123,12 +126,7 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
       safety.check(pid, group.regs(pid));
       // The code that calls malloc and the transformers in the stop window, mapped now (in the leader,
       // which runs those calls then).
-      let calls: TargetCalls | undefined;
-      if (allocator) {
-        const opened = TargetCalls.open(pid, pid, memory, { timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS });
-        calls = opened;
-        undo.recordRelease(() => opened.close());
-      }
+      const window: DataWindow = allocator ? openDataWindow(pid, memory, undo, allocator, options.timeoutMs ?? DEFAULT_TIMEOUT_MS) : { pid, memory, undo };
       group.resumeOne(pid);
 
       // Phase 3: target running; fill the fresh pages and prepare the trampolines.
@@ -149,14 +147,20 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
       const { attempts, safeAfterMicros } = stopAtSafeMoment(group, memory, safety, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
       // Data patching: the old values are read now, with every thread stopped, and land in the new
       // storage before any code that uses it can run (migrate-data.ts).
-      const window = { pid, memory, undo, ...(calls && allocator ? { calls: { target: calls, malloc: allocator.malloc, free: allocator.free } } : {}) };
       const migrated = data.migrations.length > 0 ? migrateData(window, data) : undefined;
       for (const t of trampolines) writeTrampoline(memory, undo, t);
       commitRegistry(memory, undo, commit);
-      // Committed: nothing is undone past this point.
-      if (migrated && options.freeOld) freeOldBlocks(window, migrated.report, migrated.oldBlocks);
-      calls?.close();
+      // Committed: nothing is undone past this point. The target calls that remain (the old blocks
+      // freed, the call stubs unmapped) run in the leader while the other threads go on.
       const threads = group.threads.length;
+      const warnings: string[] = [];
+      if (window.calls) {
+        for (const tid of group.threads) if (tid !== pid) group.resumeOne(tid);
+        afterCommit(warnings, 'the old blocks could not be freed', () => {
+          if (migrated && options.freeOld) freeOldBlocks(window, migrated.report, migrated.oldBlocks);
+        });
+        afterCommit(warnings, 'the code that called the allocator could not be unmapped', () => window.calls!.target.close());
+      }
       group.detachAll();
       const stopEnded = process.hrtime.bigint();
 
@@ -175,6 +179,7 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
         safeAfterMicros,
         totalMillis: Number((process.hrtime.bigint() - started) / 1_000_000n),
         ...(migrated ? { data: migrated.report } : {}),
+        warnings,
       };
     } catch (error) {
       undoAndDetach(group, memory, undo);

@@ -113,7 +113,7 @@ export class HeapBlocks {
     if ((region.chunks[granule >>> 3]! & (1 << (granule & 7))) === 0) return { rejected: 'not the start of a block' };
     const view = region.view!;
     const flags = view.getUint32(at + 8, true) & 7;
-    const size = (view.getUint32(at + 8, true) - flags) + view.getUint32(at + 12, true) * 0x100000000;
+    const size = chunkSize(view, at);
     const next = at + size;
     const mmapped = (flags & IS_MMAPPED) !== 0;
     if (next >= region.bytes!.length) {
@@ -171,7 +171,7 @@ export class HeapBlocks {
     region.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const search = Math.min(bytes.length - MIN_CHUNK, path === '[heap]' ? HEAP_SEARCH : ARENA_SEARCH);
     for (let first = 0; first <= search; first += 16) {
-      const chunks = chainFrom(bytes, first);
+      const chunks = chainFrom(region.view!, first);
       if (chunks) {
         region.chunks = chunks;
         region.first = first;
@@ -187,7 +187,7 @@ export class HeapBlocks {
  * at a freed block of this heap (tcache_entry { next; key; } at the block's user address).
  */
 function tcacheKeyOf(view: DataView, regionStart: number, first: number, chunks: Uint8Array): [number, number] | undefined {
-  if ((view.getUint32(first + 8, true) & ~7) !== TCACHE_STRUCT_CHUNK || view.getUint32(first + 12, true) !== 0) return undefined;
+  if (chunkSize(view, first) !== TCACHE_STRUCT_CHUNK) return undefined;
   const entries = first + CHUNK_HEADER + 2 * TCACHE_BINS;
   for (let bin = 0; bin < TCACHE_BINS; bin++) {
     const entry = view.getUint32(entries + 8 * bin, true) + view.getUint32(entries + 8 * bin + 4, true) * 0x100000000;
@@ -199,24 +199,26 @@ function tcacheKeyOf(view: DataView, regionStart: number, first: number, chunks:
   return undefined;
 }
 
-/** The bitmap of chunk starts when a chain of well-formed chunks runs from `first` exactly to the end of `bytes`. */
-function chainFrom(bytes: Uint8Array, first: number): Uint8Array | undefined {
-  const end = bytes.length;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  // A chunk's size without its flag bits, as a number (a heap is far below 2^53 bytes).
-  const sizeAt = (at: number): number => (view.getUint32(at + 8, true) & ~7) + view.getUint32(at + 12, true) * 0x100000000;
+/** The bitmap of chunk starts when a chain of well-formed chunks runs from `first` exactly to the end of the heap `view` shows. */
+function chainFrom(view: DataView, first: number): Uint8Array | undefined {
+  const end = view.byteLength;
   // A quick look at the first chunk rejects most wrong starts before the bitmap is allocated.
-  const firstSize = sizeAt(first);
+  const firstSize = chunkSize(view, first);
   if (firstSize < MIN_CHUNK || firstSize % 16 !== 0 || first + firstSize > end) return undefined;
   const chunks = new Uint8Array(Math.floor(end / 128) + 1);
   let at = first;
   while (at < end) {
     if (at + CHUNK_HEADER > end) return undefined;
-    const size = sizeAt(at);
+    const size = chunkSize(view, at);
     if (size < MIN_CHUNK || size % 16 !== 0 || at + size > end) return undefined;
     const granule = at / 16;
     chunks[Math.floor(granule / 8)]! |= 1 << (granule % 8);
     at += size;
   }
   return at === end ? chunks : undefined;
+}
+
+/** The size of the chunk at `at` without its flag bits, as a number (a heap is far below 2^53 bytes). */
+function chunkSize(view: DataView, at: number): number {
+  return (view.getUint32(at + 8, true) & ~7) + view.getUint32(at + 12, true) * 0x100000000;
 }

@@ -23,7 +23,8 @@ import { DataTransformError } from './errors.js';
 import { HeapBlocks } from './heap-blocks.js';
 import { type LeftAlonePointer, ObjectGraph } from './object-graph.js';
 import { symbolAddress, type RelocateInput } from './relocate.js';
-import type { TargetCalls } from './target-calls.js';
+import type { Allocator } from './allocator.js';
+import { TargetCalls } from './target-calls.js';
 import { readAddress, TransformProgram } from './transform-vm.js';
 import type { UndoLog } from './undo.js';
 
@@ -124,6 +125,16 @@ export interface DataWindow {
   memory: ProcessMemory;
   undo: UndoLog;
   calls?: { target: TargetCalls; malloc: bigint; free: bigint };
+}
+
+/**
+ * The window of a data transformation that calls code in the target: maps the call stubs in `pid`'s
+ * leader (which must be stopped, and runs the calls later), and logs their unmapping for a failure.
+ */
+export function openDataWindow(pid: number, memory: ProcessMemory, undo: UndoLog, allocator: Allocator, timeoutMs: number): DataWindow {
+  const target = TargetCalls.open(pid, pid, memory, { timeoutMs });
+  undo.recordRelease(() => target.close());
+  return { pid, memory, undo, calls: { target, malloc: allocator.malloc, free: allocator.free } };
 }
 
 /** Transforms every prepared variable and what it reaches; returns the report and the old blocks of moved heap objects. Call with all threads stopped. */

@@ -14,14 +14,14 @@
 //      bytes every trampoline overwrote, newest patch first and each patch's trampolines in reverse
 //      order (so a function patched twice gets the older patch's jmp back, then the original
 //      code), then ONE 8-byte registry write that drops the entries. Resume every thread but one,
-//      which unmaps the areas; detach.
+//      which frees the old-layout blocks (--free-old) and unmaps the call stubs and the areas; detach.
 // On a failure before the registry write every byte is restored, the blocks it allocated are freed,
 // and the process keeps all patches.
 import { ProcessMemory } from '@katana/ptrace';
 import { findAllocator, type ProvidedFunction } from './allocator.js';
 import { ApplierError } from './errors.js';
 import { DEFAULT_TIMEOUT_MS } from './apply.js';
-import { type DataReport, freeOldBlocks, migrateData } from './migrate-data.js';
+import { type DataReport, type DataWindow, freeOldBlocks, migrateData, openDataWindow } from './migrate-data.js';
 import { explainOsError, openProcessMemory } from './os-errors.js';
 import { withHighPriority } from './priority.js';
 import { readProcess, type ProcessModel } from './process.js';
@@ -33,9 +33,8 @@ import { patchLabel, selectRollback, type RollbackRequest } from './rollback-sel
 import { remoteMunmap } from './remote-syscall.js';
 import { stopAtSafeMoment } from './safe-moment.js';
 import { SafetyCheck, type UnsafeRange } from './safety.js';
-import { TargetCalls } from './target-calls.js';
 import { ThreadGroup } from './threads.js';
-import { UndoLog, undoAndDetach } from './undo.js';
+import { afterCommit, UndoLog, undoAndDetach } from './undo.js';
 import { encodeJmpRel32 } from './write.js';
 
 /** What to roll back where. */
@@ -102,19 +101,16 @@ function rollbackAtCurrentPriority(options: RollbackOptions): RollbackReport {
     let switched = false;
     try {
       assertRegistryUnchanged(pid, memory, registry, 'the rollback');
-      let calls: TargetCalls | undefined;
+      let window: DataWindow = { pid, memory, undo };
       if (allocator) {
         // The code that calls malloc in the stop window, mapped now in the leader, which runs the calls then.
         group.stopOne(pid);
-        const opened = TargetCalls.open(pid, pid, memory, { timeoutMs });
-        calls = opened;
-        undo.recordRelease(() => opened.close());
+        window = openDataWindow(pid, memory, undo, allocator, timeoutMs);
         group.resumeOne(pid);
       }
       const { attempts } = stopAtSafeMoment(group, memory, safety, timeoutMs);
 
       // Phase 3: the stop window. The data first, newest patch first, while every area is mapped.
-      const window = { pid, memory, undo, ...(calls && allocator ? { calls: { target: calls, malloc: allocator.malloc, free: allocator.free } } : {}) };
       const movedBack = data.map((prepared) => (prepared === undefined ? undefined : migrateData(window, prepared)));
       for (const entry of removed) {
         for (const f of [...entry.functions].reverse()) {
@@ -126,16 +122,17 @@ function rollbackAtCurrentPriority(options: RollbackOptions): RollbackReport {
       switched = true;
       // Switched: from here on nothing is undone.
       const warnings: string[] = [];
-      afterSwitch(warnings, 'the blocks in the removed layout could not be freed', () => {
+      const stopEnded = process.hrtime.bigint();
+      const threads = group.threads.length;
+      // What remains runs while one thread is held (the leader, when it runs the target calls): the
+      // blocks in the removed layout freed, the call stubs and the areas unmapped.
+      const holder = window.calls ? pid : group.threads[0]!;
+      for (const tid of group.threads) if (tid !== holder) group.resumeOne(tid);
+      afterCommit(warnings, 'the blocks in the removed layout could not be freed', () => {
         if (!options.freeOld) return;
         movedBack.forEach((m) => m && freeOldBlocks(window, m.report, m.oldBlocks));
       });
-      afterSwitch(warnings, 'the code that called the allocator could not be unmapped', () => calls?.close());
-      const stopEnded = process.hrtime.bigint();
-      const threads = group.threads.length;
-      // The areas go while one thread is held.
-      const holder = group.threads[0]!;
-      for (const tid of group.threads) if (tid !== holder) group.resumeOne(tid);
+      afterCommit(warnings, 'the code that called the allocator could not be unmapped', () => window.calls?.target.close());
       for (const entry of removed) {
         try {
           remoteMunmap(pid, holder, entry.area.start, entry.area.size);
@@ -189,15 +186,6 @@ function recordedAllocator(removed: readonly RegistryEntry[]): ProvidedFunction[
   const recorded = removed.find((e) => e.data?.allocator !== undefined)?.data?.allocator;
   if (recorded === undefined) return [];
   return [{ name: 'malloc', ...recorded.malloc }, { name: 'free', ...recorded.free }];
-}
-
-/** Runs `step`, a clean-up after the switch; a failure becomes a warning (the rollback is done). */
-function afterSwitch(warnings: string[], what: string, step: () => void): void {
-  try {
-    step();
-  } catch (error) {
-    warnings.push(`${what}: ${(error as Error).message}`);
-  }
 }
 
 /**

@@ -81,10 +81,7 @@ export class TransformProgram {
 
 /** Runs `rows` once: fills `target` (one new object) from `source` (one old object); `what` names it in errors. */
 export function runTransformProgram(rows: readonly TransformRow[], source: Uint8Array, target: Uint8Array, what: string): void {
-  for (const row of rows) {
-    if (row.offset + row.size > target.length) throw new DataTransformError(`the transformation of ${what} writes past its ${target.length}-byte new object`);
-    if (row.rule.kind !== 'keep') evaluateRow(row, source, target, what);
-  }
+  new TransformProgram(rows, source.length, target.length, what).run(source, 0, target, 0, what);
 }
 
 function evaluateRow(row: TransformRow, source: Uint8Array, target: Uint8Array, what: string): void {
@@ -135,20 +132,4 @@ export function readAddress(bytes: Uint8Array, at: number): number {
   const low = (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16)) + bytes[at + 3]! * 0x1000000;
   const high = (bytes[at + 4]! | (bytes[at + 5]! << 8) | (bytes[at + 6]! << 16)) + bytes[at + 7]! * 0x1000000;
   return low + high * 0x100000000;
-}
-
-/** The little-endian 64-bit value at `at`. */
-export function readU64(bytes: Uint8Array, at: number): bigint {
-  const low = (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16)) + bytes[at + 3]! * 0x1000000;
-  const high = (bytes[at + 4]! | (bytes[at + 5]! << 8) | (bytes[at + 6]! << 16)) + bytes[at + 7]! * 0x1000000;
-  return (BigInt(high) << 32n) | BigInt(low);
-}
-
-/** Writes the little-endian 64-bit `value` at `at`. */
-export function writeU64(bytes: Uint8Array, at: number, value: bigint): void {
-  let v = value;
-  for (let i = 0; i < 8; i++) {
-    bytes[at + i] = Number(v & 0xffn);
-    v >>= 8n;
-  }
 }

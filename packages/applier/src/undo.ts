@@ -94,3 +94,15 @@ export function undoAndDetach(group: ThreadGroup, memory: ProcessMemory, undo: U
     }
   }
 }
+
+/**
+ * Runs `step`, a clean-up after the switch was committed (nothing is undone any more); a failure
+ * becomes a warning saying `what` did not happen.
+ */
+export function afterCommit(warnings: string[], what: string, step: () => void): void {
+  try {
+    step();
+  } catch (error) {
+    warnings.push(`${what}: ${(error as Error).message}`);
+  }
+}

@@ -10,5 +10,5 @@ export { pltEntry } from './plt.js';
 export { parseNotes, buildIdOf } from './notes.js';
 export { StringTable, StringTableBuilder } from './strtab.js';
 export { toSafeNumber } from './cursor.js';
-export { concatBytes } from './bytes.js';
+export { concatBytes, equalBytes } from './bytes.js';
 export { RelocatableWriter, type OutSection, type OutSymbol, type OutRelocation, type SymbolRef } from './write.js';

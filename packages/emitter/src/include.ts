@@ -15,7 +15,7 @@
 // added, to an undefined symbol without a value: the applier finds it in the registry by name (and
 // file, for a static), so new code shares the earlier patch's code and storage.
 import {
-  type ElfSymbol, type Relocation, type Section, relocTypeName, SHF_WRITE, SHN_COMMON, SHT_NOBITS, STB_LOCAL,
+  type ElfSymbol, type Relocation, type Section, equalBytes, relocTypeName, SHF_WRITE, SHN_COMMON, SHT_NOBITS, STB_LOCAL,
   STB_WEAK, STT_FUNC, STT_GNU_IFUNC, STT_OBJECT, STT_TLS,
 } from '@katana/elf';
 import { demangleName, type PoSectionKind, type PoSymbol, relocationWidth } from '@katana/po';
@@ -366,6 +366,3 @@ function fileOf(s: ElfSymbol, file: string): { file?: string } {
   return s.bind === STB_LOCAL ? { file } : {};
 }
 
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}

@@ -19,6 +19,7 @@ import {
   DW_CFA_same_value, DW_CFA_undefined, DW_CFA_val_expression, DW_OP_constu, DW_OP_deref_size, DW_OP_plus_uconst, DW_OP_shl, DW_OP_shra,
   Cursor,
 } from '@katana/dwarf';
+import { equalBytes } from '@katana/elf';
 import { Bytes } from './bytes.js';
 import type { TransformRow } from './model.js';
 
@@ -155,6 +156,3 @@ export function decodeTransformProgram(instructions: Uint8Array, size: number): 
   return rows;
 }
 
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}

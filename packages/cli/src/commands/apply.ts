@@ -57,6 +57,7 @@ export async function applyCommand(argv: string[]): Promise<number> {
     );
     if (report.data) process.stdout.write(`katana apply: ${describeData(report.data)}\n`);
   }
+  for (const warning of report.warnings) process.stderr.write(`katana apply: warning: ${warning}\n`);
   return 0;
 }
 
