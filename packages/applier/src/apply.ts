@@ -11,15 +11,16 @@
 //   4. Stop all threads, check that none is in or returning into a replaced function, nor in the
 //      allocator when the patch calls it (while one is, get it out: safe-moment.ts), transform the
 //      data (migrate-data.ts: globals, and the heap blocks their pointers reach, moved to blocks the
-//      target's malloc gives), write the trampolines and the registry's 8-byte commit word; then,
-//      with only the leader still held, free the old blocks if asked and unmap the call stubs
+//      target's malloc gives; a composed patch in stages), write the trampolines and the registry's
+//      8-byte commit word; then, with only the leader still held, free the intermediate blocks of a
+//      staged transformation, the old blocks if asked, and unmap the call stubs
 //      (a failure there is a warning: the patch is committed); detach. Only the last stop counts as
 //      `stoppedMicros`.
 //   5. On any error: roll back every write and mapping (undo.ts), detach, rethrow a typed error.
 // The target is never left half-patched, and keeps running in every case.
 import { patchObjectId, writePatchObject, type PatchObject } from '@katana/po';
 import { areaRequest, mapNear } from './map.js';
-import { type DataReport, type DataWindow, freeOldBlocks, migrateData, openDataWindow, prepareData } from './migrate-data.js';
+import { type DataReport, type DataWindow, freeIntermediateBlocks, freeOldBlocks, migrateData, openDataWindow, prepareData } from './migrate-data.js';
 import { explainOsError, openProcessMemory } from './os-errors.js';
 import { planArea } from './plan.js';
 import { preparePatch } from './prepare.js';
@@ -62,9 +63,10 @@ export interface ApplyReport {
   functions: { name: string; from: bigint; to: bigint }[];
   /**
    * Each variable moved to new storage in the stop (data patching): its source name, file and struct
-   * type, the objects transformed, its old and new run-time address, the bytes read and written.
+   * type, the objects transformed, its old and new run-time address, the bytes read and written,
+   * and its stage (0 unless the patch is composed).
    */
-  moved: { variable: string; file: string; type: string; count: number; from: bigint; to: bigint; oldSize: number; newSize: number; inPlace: boolean }[];
+  moved: { variable: string; file: string; type: string; count: number; from: bigint; to: bigint; oldSize: number; newSize: number; inPlace: boolean; stage: number }[];
   /** Where the patch was mapped. */
   area: { start: bigint; size: number };
   /** Threads of the target at the moment of the switch. */
@@ -156,8 +158,11 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
       const warnings: string[] = [];
       if (window.calls) {
         for (const tid of group.threads) if (tid !== pid) group.resumeOne(tid);
+        afterCommit(warnings, 'the intermediate blocks of the composed patch could not be freed', () => {
+          if (migrated) freeIntermediateBlocks(window, migrated);
+        });
         afterCommit(warnings, 'the old blocks could not be freed', () => {
-          if (migrated && options.freeOld) freeOldBlocks(window, migrated.report, migrated.oldBlocks);
+          if (migrated && options.freeOld) freeOldBlocks(window, migrated);
         });
         afterCommit(warnings, 'the code that called the allocator could not be unmapped', () => window.calls!.target.close());
       }
@@ -171,6 +176,7 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
         moved: data.migrations.map((m) => ({
           variable: m.variable, file: m.file, type: data.names[m.type]!, count: m.count, from: m.oldAddress, to: m.newAddress,
           oldSize: m.count * m.oldStride, newSize: m.destination.kind === 'fresh' ? m.destination.initial.length : m.count * m.newStride, inPlace: m.inPlace,
+          stage: m.stage,
         })),
         area: { start: base, size: plan.size },
         threads,

@@ -17,11 +17,15 @@
 // A rollback runs the same window with the reverse programs (rollback-data.ts): its "old" storage is
 // the patch's, its destination the target's own storage, memory the process has ('existing': read
 // in the window, every write logged) rather than fresh storage in a new patch area.
+// A composed patch transforms in stages (DataTransform.stage), each of the steps above for the
+// variables of one stage, in `PreparedData.stages` order: a later stage reads what an earlier one
+// wrote. A block an earlier stage allocated and a later one moved again is an intermediate: nothing
+// but katana ever saw it, so it is freed after the commit whatever `--free-old` says.
 import type { PatchObject } from '@katana/po';
 import type { ProcessMemory } from '@katana/ptrace';
 import { DataTransformError } from './errors.js';
 import { HeapBlocks } from './heap-blocks.js';
-import { type LeftAlonePointer, ObjectGraph } from './object-graph.js';
+import { LEFT_ALONE_EXAMPLES, type LeftAlonePointer, ObjectGraph } from './object-graph.js';
 import { symbolAddress, type RelocateInput } from './relocate.js';
 import type { Allocator } from './allocator.js';
 import { TargetCalls } from './target-calls.js';
@@ -49,6 +53,8 @@ export interface PreparedMigration {
    * member the program does not fill keeps them, and every write there is in the undo log.
    */
   destination: { kind: 'fresh'; initial: Uint8Array } | { kind: 'existing' };
+  /** Its stage (DataTransform.stage; 0 in a patch that is not composed). */
+  stage: number;
   /** Whether the variable is an array (messages name its elements). */
   array: boolean;
   inPlace: boolean;
@@ -66,17 +72,23 @@ export interface PreparedData {
   transformers: (bigint | undefined)[];
   /** Whether the window allocates or calls code in the target: pointers are followed or a transformer runs. */
   callsTarget: boolean;
+  /** The stages of the migrations, in the order the window runs them (ascending for an apply, the reverse for a rollback). */
+  stages: number[];
 }
 
 /** What the data patching of an apply did. */
 export interface DataReport {
   /** Global objects transformed (array elements counted one by one) and pointers updated in place. */
   globals: number;
-  /** Heap blocks moved to new blocks, per type. */
-  moved: { type: string; blocks: number; oldBytes: number; newBytes: number }[];
+  /** Heap blocks moved to new blocks, per stage and type (stage: as in PreparedMigration). */
+  moved: { type: string; stage: number; blocks: number; oldBytes: number; newBytes: number }[];
+  /** How many stages ran (1 unless the patch is composed). */
+  stages: number;
+  /** Blocks an earlier stage allocated and a later one moved again (see above), and whether they were freed. */
+  intermediate: { blocks: number; bytes: number; freed: boolean };
   /** Heap blocks updated where they are (a type whose layout stayed, holding followed pointers). */
   updatedInPlace: number;
-  /** Bytes of old blocks left allocated (0 with freeOld). */
+  /** Bytes of old blocks left allocated (0 with freeOld), intermediate blocks not counted. */
   bytesLeftBehind: number;
   freedOld: boolean;
   /** NULL pointers met, and pointers left alone (their count and the first few). */
@@ -107,11 +119,12 @@ export function prepareData(input: RelocateInput, image: Uint8Array): PreparedDa
     }
     return {
       variable: d.variable, file: d.file, type: d.type, count: d.count, oldAddress: symbolAddress(input, d.oldSymbol), newAddress,
-      oldStride, newStride, destination, array: d.elements !== undefined, inPlace, pointer,
+      oldStride, newStride, destination, array: d.elements !== undefined, inPlace, pointer, stage: d.stage ?? 0,
     };
   });
   const transformers = types.map((t) => (t.transformer === undefined ? undefined : symbolAddress(input, t.transformer)));
-  return { migrations, names: types.map((t) => t.name), programs, transformers, callsTarget: callsTarget(po) };
+  const stages = [...new Set(migrations.map((m) => m.stage))].sort((x, y) => x - y);
+  return { migrations, names: types.map((t) => t.name), programs, transformers, callsTarget: callsTarget(po), stages };
 }
 
 /** Whether the patch's data transformation runs code in the target: it follows pointers or has a transformer. */
@@ -137,10 +150,104 @@ export function openDataWindow(pid: number, memory: ProcessMemory, undo: UndoLog
   return { pid, memory, undo, calls: { target, malloc: allocator.malloc, free: allocator.free } };
 }
 
-/** Transforms every prepared variable and what it reaches; returns the report and the old blocks of moved heap objects. Call with all threads stopped. */
-export function migrateData(window: DataWindow, prepared: PreparedData): { report: DataReport; oldBlocks: BigUint64Array } {
+/** What migrateData did, and the blocks it leaves for after the commit. */
+export interface Migrated {
+  report: DataReport;
+  /** Old blocks of moved heap objects that the process had before the window (freed with --free-old). */
+  oldBlocks: BigUint64Array;
+  /** Blocks an earlier stage allocated and a later one moved (always freed after the commit). */
+  intermediateBlocks: BigUint64Array;
+  /** The new blocks every stage allocated, the intermediate ones included. */
+  newBlocks: BigUint64Array;
+}
+
+/**
+ * Transforms every prepared variable and what it reaches, stage after stage. Call with all threads
+ * stopped. `earlierNew`: blocks an earlier migrateData of the same window allocated (a rollback of
+ * several patches), intermediate when this one moves them.
+ */
+export function migrateData(window: DataWindow, prepared: PreparedData, earlierNew: readonly BigUint64Array[] = []): Migrated {
+  const results = prepared.stages.map((stage) => migrateStage(window, prepared, stage));
+  return combineStages(results, earlierNew);
+}
+
+/**
+ * One report for consecutive stages (`results`, in the order they ran) and the old blocks split into
+ * those the process had and the intermediate ones: allocated by an earlier stage, or in `earlierNew`.
+ */
+function combineStages(results: readonly StageResult[], earlierNew: readonly BigUint64Array[]): Migrated {
+  const allocated = sortedConcat([...earlierNew, ...results.map((r) => r.newBlocks)]);
+  const isIntermediate = (address: bigint): boolean => {
+    let low = 0;
+    let high = allocated.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (allocated[mid]! < address) low = mid + 1;
+      else high = mid;
+    }
+    return low < allocated.length && allocated[low] === address;
+  };
+  const original: bigint[] = [];
+  const intermediate: bigint[] = [];
+  let originalBytes = 0;
+  let intermediateBytes = 0;
+  for (const r of results) {
+    r.oldBlocks.forEach((block, i) => {
+      if (isIntermediate(block)) {
+        intermediate.push(block);
+        intermediateBytes += r.oldUsable[i]!;
+      } else {
+        original.push(block);
+        originalBytes += r.oldUsable[i]!;
+      }
+    });
+  }
+  const reports = results.map((r) => r.report);
+  const examples = reports.flatMap((r) => r.leftAlone.examples).slice(0, LEFT_ALONE_EXAMPLES);
+  const sum = (f: (r: DataReport) => number): number => reports.reduce((n, r) => n + f(r), 0);
+  const report: DataReport = {
+    globals: sum((r) => r.globals),
+    moved: reports.flatMap((r) => r.moved),
+    stages: results.length,
+    intermediate: { blocks: intermediate.length, bytes: intermediateBytes, freed: false },
+    updatedInPlace: sum((r) => r.updatedInPlace),
+    bytesLeftBehind: originalBytes,
+    freedOld: false,
+    nulls: sum((r) => r.nulls),
+    leftAlone: { count: sum((r) => r.leftAlone.count), examples },
+    transformerCalls: sum((r) => r.transformerCalls),
+  };
+  return {
+    report,
+    oldBlocks: BigUint64Array.from(original),
+    intermediateBlocks: BigUint64Array.from(intermediate),
+    newBlocks: sortedConcat(results.map((r) => r.newBlocks)),
+  };
+}
+
+function sortedConcat(arrays: readonly BigUint64Array[]): BigUint64Array {
+  const out = new BigUint64Array(arrays.reduce((n, a) => n + a.length, 0));
+  let at = 0;
+  for (const a of arrays) {
+    out.set(a, at);
+    at += a.length;
+  }
+  return out.sort();
+}
+
+/** What one stage did: its report, the old blocks it moved (with their usable sizes) and the blocks it allocated. */
+interface StageResult {
+  report: DataReport;
+  oldBlocks: BigUint64Array;
+  oldUsable: Uint32Array;
+  newBlocks: BigUint64Array;
+}
+
+/** Transforms the prepared variables of `stage` and what they reach. */
+function migrateStage(window: DataWindow, prepared: PreparedData, stage: number): StageResult {
   const { memory, undo } = window;
-  const { migrations, names, programs } = prepared;
+  const { names, programs } = prepared;
+  const migrations = prepared.migrations.filter((m) => m.stage === stage);
   // 1. Every old object is read before anything is written, and so is every destination the process
   // already has (for the undo log, and as the start of its new image).
   const snapshots = migrations.map((m) => memory.read(m.oldAddress, m.count * m.oldStride));
@@ -172,6 +279,8 @@ export function migrateData(window: DataWindow, prepared: PreparedData): { repor
   for (let o = 0; o < graph.count; o++) if (!graph.isInPlace(o)) byType[graph.typeOf(o)]!.push(o);
   const moved: DataReport['moved'] = [];
   const oldBlocks = new BigUint64Array(byType.reduce((n, objects) => n + objects.length, 0));
+  const oldUsable = new Uint32Array(oldBlocks.length);
+  const newBlocks: BigUint64Array[] = [];
   const calls = window.calls;
   if (oldBlocks.length > 0 && !calls) throw new DataTransformError('the patch moves heap blocks but the applier cannot call the target\'s allocator');
   let filled = 0;
@@ -180,13 +289,15 @@ export function migrateData(window: DataWindow, prepared: PreparedData): { repor
     if (objects.length === 0) return;
     const blocks = calls!.target.allocateEachArray(calls!.malloc, program.newSize, objects.length, calls!.free);
     undo.recordRelease(() => calls!.target.freeEach(calls!.free, blocks));
+    newBlocks.push(blocks);
     graph.place(objects, blocks);
     let oldBytes = 0;
     for (const o of objects) {
       oldBytes += graph.usableOf(o);
+      oldUsable[filled] = graph.usableOf(o);
       oldBlocks[filled++] = BigInt(graph.oldAddressOf(o));
     }
-    moved.push({ type: names[type]!, blocks: objects.length, oldBytes, newBytes: objects.length * program.newSize });
+    moved.push({ type: names[type]!, stage, blocks: objects.length, oldBytes, newBytes: objects.length * program.newSize });
   });
   graph.resolvePointers();
 
@@ -216,6 +327,8 @@ export function migrateData(window: DataWindow, prepared: PreparedData): { repor
   const report: DataReport = {
     globals: migrations.reduce((n, m) => n + m.count, 0),
     moved,
+    stages: 1,
+    intermediate: { blocks: 0, bytes: 0, freed: false },
     updatedInPlace: graph.count - oldBlocks.length,
     bytesLeftBehind: moved.reduce((n, m) => n + m.oldBytes, 0),
     freedOld: false,
@@ -223,15 +336,22 @@ export function migrateData(window: DataWindow, prepared: PreparedData): { repor
     leftAlone: { count: graph.leftAloneTotal, examples: graph.leftAlone },
     transformerCalls,
   };
-  return { report, oldBlocks };
+  return { report, oldBlocks, oldUsable, newBlocks: sortedConcat(newBlocks) };
 }
 
 /** Frees the old blocks of the moved heap objects (`--free-old`), once the patch is committed. */
-export function freeOldBlocks(window: DataWindow, report: DataReport, oldBlocks: BigUint64Array): void {
-  if (oldBlocks.length === 0 || !window.calls) return;
-  window.calls.target.freeEach(window.calls.free, oldBlocks);
-  report.freedOld = true;
-  report.bytesLeftBehind = 0;
+export function freeOldBlocks(window: DataWindow, migrated: Migrated): void {
+  if (migrated.oldBlocks.length === 0 || !window.calls) return;
+  window.calls.target.freeEach(window.calls.free, migrated.oldBlocks);
+  migrated.report.freedOld = true;
+  migrated.report.bytesLeftBehind = 0;
+}
+
+/** Frees the intermediate blocks of a staged transformation, once the patch is committed. */
+export function freeIntermediateBlocks(window: DataWindow, migrated: Migrated): void {
+  if (migrated.intermediateBlocks.length === 0 || !window.calls) return;
+  window.calls.target.freeEach(window.calls.free, migrated.intermediateBlocks);
+  migrated.report.intermediate.freed = true;
 }
 
 /** Gap up to which two written objects share one read-modify-write span. */

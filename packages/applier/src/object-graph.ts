@@ -14,6 +14,9 @@ import { DataTransformError } from './errors.js';
 import type { HeapBlocks } from './heap-blocks.js';
 import type { TransformProgram } from './transform-vm.js';
 
+/** How many pointers left alone a graph (and a data report) names as examples. */
+export const LEFT_ALONE_EXAMPLES = 5;
+
 /** A pointer that was not followed. */
 export interface LeftAlonePointer {
   from: string;
@@ -273,7 +276,7 @@ export class ObjectGraph {
 
   private leaveAlone(from: () => string, value: number, reason: string): void {
     this.leftAloneTotal++;
-    if (this.leftAlone.length < 5) this.leftAlone.push({ from: from(), value: BigInt(value), reason });
+    if (this.leftAlone.length < LEFT_ALONE_EXAMPLES) this.leftAlone.push({ from: from(), value: BigInt(value), reason });
   }
 
   private conflict(old: number, a: number, b: number, from: () => string): never {

@@ -65,6 +65,7 @@ export function registeredData(po: PatchObject, migrations?: readonly PreparedMi
         newStride: d.pointer ? 8 : type.newSize,
         inPlace: d.inPlace === true,
         pointer: d.pointer === true,
+        stage: d.stage ?? 0,
       };
     }),
   };

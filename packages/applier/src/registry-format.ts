@@ -10,6 +10,9 @@
 // program (FDE instructions, for rollback) and the members a rollback drops, and each transformed
 // variable with its run-time storage. A version 2 entry is a valid version 3 entry without a data
 // block, so this reader reads both, and a writer appending to a version 2 region bumps its version.
+// Version 4 gives each transformed variable the stage it belongs to (a composed patch transforms in
+// stages: a rollback reverses them last first); a version 3 reader would reverse them all at once,
+// so a region holding them says 4, and version 3 regions are read as stage 0 throughout.
 import { concatBytes } from '@katana/elf';
 import { RegistryFormatError } from './errors.js';
 
@@ -18,9 +21,9 @@ export const REGISTRY_NAME = 'katana-registry';
 /** First 8 bytes of a registry. */
 export const REGISTRY_MAGIC = 'KATANARG';
 /** The registry format this code writes. */
-export const REGISTRY_VERSION = 3;
-/** The formats this code reads: version 2 (no data blocks, written by older katana) and 3. */
-export const REGISTRY_READABLE_VERSIONS: readonly number[] = [2, 3];
+export const REGISTRY_VERSION = 4;
+/** The formats this code reads: version 2 (no data blocks, written by older katana), 3 (no stages) and 4. */
+export const REGISTRY_READABLE_VERSIONS: readonly number[] = [2, 3, 4];
 /** Offset of the header's u16 format version. */
 export const REGISTRY_VERSION_OFFSET = 8;
 export const REGISTRY_HEADER_SIZE = 64;
@@ -160,6 +163,8 @@ export interface RegisteredVariable {
   newStride: number;
   inPlace: boolean;
   pointer: boolean;
+  /** Its stage in a composed patch (version 4; 0 otherwise). */
+  stage: number;
 }
 
 const SYMBOL_KINDS = ['func', 'object'] as const;
@@ -285,7 +290,7 @@ function encodeDataBlock(d: RegisteredData, entry: string): Uint8Array {
   const variables = d.variables.map((v) => {
     const name = utf8.encode(v.name);
     const file = utf8.encode(v.file);
-    if (name.length > 0xffff || file.length > 0xffff || v.type > 0xffff) throw new RangeError(`variable ${v.name} does not fit a registry record`);
+    if (name.length > 0xffff || file.length > 0xffff || v.type > 0xffff || v.stage > 0xff) throw new RangeError(`variable ${v.name} does not fit a registry record`);
     const size = pad8(VARIABLE_FIXED_SIZE + name.length + file.length);
     const out = new Uint8Array(size);
     const view = new DataView(out.buffer);
@@ -297,6 +302,7 @@ function encodeDataBlock(d: RegisteredData, entry: string): Uint8Array {
     view.setUint32(28, v.newStride, true);
     view.setUint16(32, v.type, true);
     view.setUint8(34, (v.inPlace ? VARIABLE_IN_PLACE : 0) | (v.pointer ? VARIABLE_POINTER : 0));
+    view.setUint8(35, v.stage);
     view.setUint16(36, name.length, true);
     view.setUint16(38, file.length, true);
     out.set(name, VARIABLE_FIXED_SIZE);
@@ -330,7 +336,7 @@ export function decodeRegistryHeader(bytes: Uint8Array, where: string): Registry
   if (!hasRegistryMagic(bytes)) fail(`it does not start with ${REGISTRY_MAGIC}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   const version = view.getUint16(REGISTRY_VERSION_OFFSET, true);
-  if (!REGISTRY_READABLE_VERSIONS.includes(version)) fail(`format version ${version} is not supported (this katana reads ${REGISTRY_READABLE_VERSIONS.join(' and ')})`);
+  if (!REGISTRY_READABLE_VERSIONS.includes(version)) fail(`format version ${version} is not supported (this katana reads ${REGISTRY_READABLE_VERSIONS.slice(0, -1).join(', ')} and ${REGISTRY_READABLE_VERSIONS.at(-1)})`);
   const headerSize = view.getUint16(10, true);
   if (headerSize < REGISTRY_HEADER_SIZE) fail(`its header size ${headerSize} is below ${REGISTRY_HEADER_SIZE}`);
   const header = {
@@ -433,7 +439,7 @@ export function decodeRegistry(bytes: Uint8Array, where: string): { header: Regi
     }
     // Version 3: a data block may follow (a version 2 entry ends here; a version 2 region has none).
     if (header.version >= 3 && record < end) {
-      const data = decodeDataBlock(bytes.subarray(0, end), record, (detail) => fail(at, detail), text);
+      const data = decodeDataBlock(bytes.subarray(0, end), record, header.version, (detail) => fail(at, detail), text);
       if (data.types.length > 0 || data.variables.length > 0) entry.data = data;
     }
     entries.push(entry);
@@ -444,7 +450,7 @@ export function decodeRegistry(bytes: Uint8Array, where: string): { header: Regi
 }
 
 /** Decodes the data block at `at` of `bytes` (which end with its entry); `fail` names the entry. */
-function decodeDataBlock(bytes: Uint8Array, at: number, fail: (detail: string) => never, text: (at: number, length: number) => string): RegisteredData {
+function decodeDataBlock(bytes: Uint8Array, at: number, version: number, fail: (detail: string) => never, text: (at: number, length: number) => string): RegisteredData {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   if (at + DATA_FIXED_SIZE > bytes.length) fail('its data block is truncated');
   const size = view.getUint32(at, true);
@@ -508,6 +514,7 @@ function decodeDataBlock(bytes: Uint8Array, at: number, fail: (detail: string) =
       newStride: view.getUint32(record + 28, true),
       inPlace: (flags & VARIABLE_IN_PLACE) !== 0,
       pointer: (flags & VARIABLE_POINTER) !== 0,
+      stage: version >= 4 ? view.getUint8(record + 35) : 0,
     });
     record += recordSize;
   }

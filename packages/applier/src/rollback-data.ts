@@ -5,7 +5,9 @@
 // new storage and its destination the storage it had before the patch (the target's own, or an
 // earlier patch's), memory the process has, so every write there is undo-logged; pointers are
 // followed through the reverse programs, and each heap block in the patch's layout gets a new block
-// in the old layout from the target's malloc. What the old layout lacks is dropped, and said.
+// in the old layout from the target's malloc. What the old layout lacks is dropped, and said. A
+// composed patch's stages are reversed last first: its last stage's storage back into the one
+// before, and so on down to the target's own.
 import { decodeTransformProgram, type TransformRow } from '@katana/po';
 import { DataTransformError } from './errors.js';
 import type { PreparedData, PreparedMigration } from './migrate-data.js';
@@ -47,6 +49,7 @@ export function prepareRollbackData(entry: RegistryEntry): PreparedData | undefi
       array: v.count > 1,
       inPlace: v.inPlace,
       pointer: v.pointer,
+      stage: v.stage,
     };
   });
   return {
@@ -55,6 +58,7 @@ export function prepareRollbackData(entry: RegistryEntry): PreparedData | undefi
     programs,
     transformers: data.types.map(() => undefined),
     callsTarget: follows || migrations.some((m) => m.pointer),
+    stages: [...new Set(migrations.map((m) => m.stage))].sort((x, y) => y - x),
   };
 }
 

@@ -21,7 +21,7 @@ import { ProcessMemory } from '@katana/ptrace';
 import { findAllocator, type ProvidedFunction } from './allocator.js';
 import { ApplierError } from './errors.js';
 import { DEFAULT_TIMEOUT_MS } from './apply.js';
-import { type DataReport, type DataWindow, freeOldBlocks, migrateData, openDataWindow } from './migrate-data.js';
+import { type DataReport, type DataWindow, freeIntermediateBlocks, freeOldBlocks, migrateData, openDataWindow } from './migrate-data.js';
 import { explainOsError, openProcessMemory } from './os-errors.js';
 import { withHighPriority } from './priority.js';
 import { readProcess, type ProcessModel } from './process.js';
@@ -111,7 +111,15 @@ function rollbackAtCurrentPriority(options: RollbackOptions): RollbackReport {
       const { attempts } = stopAtSafeMoment(group, memory, safety, timeoutMs);
 
       // Phase 3: the stop window. The data first, newest patch first, while every area is mapped.
-      const movedBack = data.map((prepared) => (prepared === undefined ? undefined : migrateData(window, prepared)));
+      // A block one removed patch's reverse allocated and an older one's moved again is an
+      // intermediate, like one of a composed patch's stages: freed whatever --free-old says.
+      const allocated: BigUint64Array[] = [];
+      const movedBack = data.map((prepared) => {
+        if (prepared === undefined) return undefined;
+        const moved = migrateData(window, prepared, allocated);
+        allocated.push(moved.newBlocks);
+        return moved;
+      });
       for (const entry of removed) {
         for (const f of [...entry.functions].reverse()) {
           undo.recordWrite(f.address, memory.read(f.address, f.original.length));
@@ -128,9 +136,12 @@ function rollbackAtCurrentPriority(options: RollbackOptions): RollbackReport {
       // blocks in the removed layout freed, the call stubs and the areas unmapped.
       const holder = window.calls ? pid : group.threads[0]!;
       for (const tid of group.threads) if (tid !== holder) group.resumeOne(tid);
+      afterCommit(warnings, 'the intermediate blocks could not be freed', () => {
+        movedBack.forEach((m) => m && freeIntermediateBlocks(window, m));
+      });
       afterCommit(warnings, 'the blocks in the removed layout could not be freed', () => {
         if (!options.freeOld) return;
-        movedBack.forEach((m) => m && freeOldBlocks(window, m.report, m.oldBlocks));
+        movedBack.forEach((m) => m && freeOldBlocks(window, m));
       });
       afterCommit(warnings, 'the code that called the allocator could not be unmapped', () => window.calls?.target.close());
       for (const entry of removed) {

@@ -1,7 +1,8 @@
-// The registry's bytes: entries and headers round-trip through encode/decode (with version 3's data
-// block: types with their reverse programs and dropped members, variables with their storage), only
-// committed entries count, a version 2 registry written by an older katana still reads (its entries
-// have no data block), and every corruption (flipped or truncated bytes, a newer version) is a
+// The registry's bytes: entries and headers round-trip through encode/decode (with the data block:
+// types with their reverse programs and dropped members, variables with their storage and, since
+// version 4, their stage), only committed entries count, a version 2 registry written by an older
+// katana still reads (its entries have no data block), a version 3 one too (every variable of stage
+// 0), and every corruption (flipped or truncated bytes, a newer version) is a
 // RegistryFormatError naming the registry, never a crash or a silently wrong list.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -41,8 +42,8 @@ const first: RegistryEntry = {
       { name: 'struct stats', oldSize: 12, newSize: 40, rollback: encodeTransformProgram([{ offset: 0, size: 12, rule: { kind: 'expression', expression: copyExpression(0) } }]), dropped: ['inner.extra', 'items[].extra', 'ünï'] },
     ],
     variables: [
-      { name: 'head', file: '', type: 0, oldAddress: 0x404040n, newAddress: 0x404040n, count: 1, oldStride: 8, newStride: 8, inPlace: true, pointer: true },
-      { name: 'stats', file: 'src/main.c', type: 2, oldAddress: 0x404060n, newAddress: 0x3ff100n, count: 3, oldStride: 12, newStride: 40, inPlace: false, pointer: false },
+      { name: 'head', file: '', type: 0, oldAddress: 0x404040n, newAddress: 0x404040n, count: 1, oldStride: 8, newStride: 8, inPlace: true, pointer: true, stage: 0 },
+      { name: 'stats', file: 'src/main.c', type: 2, oldAddress: 0x404060n, newAddress: 0x3ff100n, count: 3, oldStride: 12, newStride: 40, inPlace: false, pointer: false, stage: 1 },
     ],
   },
 };
@@ -108,6 +109,15 @@ format('a version 2 entry is a version 3 entry without a data block: the bytes o
   assert.ok(withData.length > without.length);
 });
 
+format('a version 3 registry reads every variable as stage 0: its writer had no stages', () => {
+  const bytes = registryOf([first]);
+  new DataView(bytes.buffer).setUint16(REGISTRY_VERSION_OFFSET, 3, true);
+  const { header, entries } = decodeRegistry(bytes, 'pid 5');
+  assert.is(header.version, 3);
+  assert.equal(entries[0]!.data!.variables.map((v) => v.stage), [0, 0]);
+  assert.equal(decodeRegistry(registryOf([first]), 'pid 5').entries[0]!.data!.variables.map((v) => v.stage), [0, 1]);
+});
+
 format('entries are multiples of 8 bytes long', () => {
   for (const e of [first, second]) assert.is(encodeRegistryEntry(e).length % 8, 0);
 });
@@ -124,8 +134,8 @@ format('an entry written past `used` does not count until the commit word says s
 
 format('a newer format version is refused by name, an older one than 2 too', () => {
   const bytes = registryOf([first]);
-  bytes[8] = 4;
-  assert.throws(() => decodeRegistry(bytes, 'pid 7'), (e: unknown) => e instanceof RegistryFormatError && /pid 7 .*format version 4 is not supported \(this katana reads 2 and 3\)/.test((e as Error).message));
+  bytes[8] = 5;
+  assert.throws(() => decodeRegistry(bytes, 'pid 7'), (e: unknown) => e instanceof RegistryFormatError && /pid 7 .*format version 5 is not supported \(this katana reads 2, 3 and 4\)/.test((e as Error).message));
   bytes[8] = 1;
   assert.throws(() => decodeRegistry(bytes, 'pid 7'), (e: unknown) => e instanceof RegistryFormatError && /format version 1 is not supported/.test((e as Error).message));
 });

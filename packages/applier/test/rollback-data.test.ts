@@ -29,8 +29,8 @@ const entry: RegistryEntry = {
       { name: 'struct node', oldSize: 16, newSize: 24, rollback: encodeTransformProgram(REVERSE_NODE), dropped: ['weight'] },
     ],
     variables: [
-      { name: 'stats', file: 'main.c', type: 0, oldAddress: 0x404040n, newAddress: 0x7f0000001000n, count: 1, oldStride: 12, newStride: 24, inPlace: false, pointer: false },
-      { name: 'head', file: 'main.c', type: 1, oldAddress: 0x404060n, newAddress: 0x404060n, count: 1, oldStride: 8, newStride: 8, inPlace: true, pointer: true },
+      { name: 'stats', file: 'main.c', type: 0, oldAddress: 0x404040n, newAddress: 0x7f0000001000n, count: 1, oldStride: 12, newStride: 24, inPlace: false, pointer: false, stage: 0 },
+      { name: 'head', file: 'main.c', type: 1, oldAddress: 0x404060n, newAddress: 0x404060n, count: 1, oldStride: 8, newStride: 8, inPlace: true, pointer: true, stage: 0 },
     ],
   },
 };
@@ -46,6 +46,14 @@ prepare('each variable goes from the storage the apply wrote to the storage it r
   ]);
   assert.ok(prepared.callsTarget, 'pointers are followed: heap blocks get new ones from malloc');
   assert.equal(prepared.transformers, [undefined, undefined]);
+});
+
+prepare('a composed patch is reversed last stage first', () => {
+  assert.equal(prepareRollbackData(entry)!.stages, [0]);
+  const variables = entry.data!.variables.map((v, i) => ({ ...v, stage: i === 0 ? 1 : 0 }));
+  const composed = prepareRollbackData({ ...entry, data: { ...entry.data!, variables } })!;
+  assert.equal(composed.stages, [1, 0]);
+  assert.equal(composed.migrations.map((m) => [m.variable, m.stage]), [['stats', 1], ['head', 0]]);
 });
 
 prepare('the programs read the new layout and fill the old one', () => {

@@ -45,7 +45,7 @@ select('a patch that moved data without a record of how to move it back (an olde
 });
 
 select('a patch whose data can be transformed back goes; one with a type lacking a reverse program is refused by name', () => {
-  const variable = { name: 'current', file: 'main.c', type: 0, oldAddress: 0x4000n, newAddress: 0x5000n, count: 1, oldStride: 4, newStride: 8, inPlace: false, pointer: false };
+  const variable = { name: 'current', file: 'main.c', type: 0, oldAddress: 0x4000n, newAddress: 0x5000n, count: 1, oldStride: 4, newStride: 8, inPlace: false, pointer: false, stage: 0 };
   const reversible = { ...entries[2]!, movedVariables: 1, data: { types: [{ name: 'struct config', oldSize: 4, newSize: 8, rollback: new Uint8Array([0x08, 0x00]), dropped: ['limit'] }], variables: [variable] } };
   assert.is(selectRollback(7, [entries[0]!, entries[1]!, reversible], { kind: 'newest' }), 2);
   const irreversible = { ...reversible, data: { types: [{ name: 'union value', oldSize: 4, newSize: 8, dropped: [] }], variables: [variable] } };

@@ -1,6 +1,18 @@
 // The parts of a data report that `katana apply` and `katana rollback` print alike.
 import type { DataReport } from '@katana/applier';
 
+/** Heap blocks moved per type, "struct node: 10000", with the stage when there were several ("struct node [stage 1]: 10000"). */
+export function describeMovedBlocks(d: DataReport): string {
+  return d.moved.map((m) => `${m.type}${d.stages > 1 ? ` [stage ${m.stage}]` : ''}: ${m.blocks}`).join(', ');
+}
+
+/** "N intermediate block(s) (B bytes) freed", for a staged transformation that had some; undefined otherwise. */
+export function describeIntermediate(d: DataReport): string | undefined {
+  const { blocks, bytes, freed } = d.intermediate;
+  if (blocks === 0) return undefined;
+  return `${blocks} intermediate block(s) (${bytes} bytes, written by one stage and moved by the next) ${freed ? 'freed' : 'left allocated'}`;
+}
+
 /** "N pointer(s) left alone (head -> 0x7ffd...: not a global the patch moves; ...)", or undefined when none was. */
 export function describeLeftAlone(d: DataReport): string | undefined {
   if (d.leftAlone.count === 0) return undefined;

@@ -278,12 +278,14 @@ export const DW_AT = {
   // Katana patch objects (docs/po-format.md): a transformed variable's old storage, the old byte
   // size of a transformed struct type, the transformer function the new source gives for it, the
   // FDE of its reverse program (new → old, for rollback; relocated like DW_AT_MIPS_fde) and the
-  // members of the new layout a rollback drops.
+  // members of the new layout a rollback drops; the stage of a composed patch's data transformation
+  // a type or variable belongs to.
   DW_AT_KATANA_old_location: 0x3c01,
   DW_AT_KATANA_old_byte_size: 0x3c02,
   DW_AT_KATANA_transformer: 0x3c03,
   DW_AT_KATANA_rollback_fde: 0x3c04,
   DW_AT_KATANA_dropped_on_rollback: 0x3c05,
+  DW_AT_KATANA_stage: 0x3c06,
 } as const;
 export const {
   DW_AT_sibling, DW_AT_location, DW_AT_name, DW_AT_byte_size, DW_AT_bit_offset, DW_AT_bit_size,
@@ -294,7 +296,7 @@ export const {
   DW_AT_ranges, DW_AT_data_bit_offset, DW_AT_linkage_name, DW_AT_str_offsets_base, DW_AT_addr_base,
   DW_AT_rnglists_base, DW_AT_loclists_base, DW_AT_MIPS_fde, DW_AT_MIPS_linkage_name,
   DW_AT_GNU_ranges_base, DW_AT_GNU_addr_base, DW_AT_KATANA_old_location, DW_AT_KATANA_old_byte_size,
-  DW_AT_KATANA_transformer, DW_AT_KATANA_rollback_fde, DW_AT_KATANA_dropped_on_rollback,
+  DW_AT_KATANA_transformer, DW_AT_KATANA_rollback_fde, DW_AT_KATANA_dropped_on_rollback, DW_AT_KATANA_stage,
 } = DW_AT;
 /** 'DW_AT_name' or 'DW_AT_? (0x..)'. */
 export const atName = lookup(DW_AT, 'DW_AT');

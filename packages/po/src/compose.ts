@@ -7,8 +7,16 @@
 // .text.new section symbol. B's references to what A defines become references to A's definitions,
 // as the applier would have resolved them through the registry. Unsafe functions: the union, B's
 // entry winning for a function both redirect.
+// Data: AB transforms in stages, A's first (DataTransform.stage): B's variables read what A's wrote,
+// in the same stop. A's types and variables keep their stages, B's come after them. Storage (or a
+// transformer) of A that B defines again is still where A's stage writes (or what it calls) and B's
+// stage reads: it stays in AB as a local, untyped symbol `<name>.stage<k>`, which no later patch
+// binds to; B's reference to the old storage goes to it.
 import { ComposeError } from './errors.js';
-import { PO_SECTION_ALIGN, type PatchObject, type PoRelocation, type PoSectionKind, type PoSymbol, type UnsafeFunction } from './model.js';
+import {
+  PO_SECTION_ALIGN, type DataTransform, type PatchObject, type PoRelocation, type PoSectionKind, type PoSymbol, type TransformedType, type TransformRow,
+  type UnsafeFunction,
+} from './model.js';
 
 const INT3 = 0xcc;
 
@@ -29,12 +37,6 @@ export function composePatchObjects(a: PatchObject, b: PatchObject, inputs: Comp
   if (baseB.length !== expected.length || baseB.some((id, i) => id !== expected[i])) {
     const list = (ids: string[]) => (ids.length === 0 ? 'no patches' : `patches [${ids.map((id) => id.slice(0, 12)).join(', ')}]`);
     throw new ComposeError(`${names.b} expects ${list(baseB)} applied, but ${names.a} leaves ${list(expected)}; it must be made with katana diff --after ${names.a}`);
-  }
-
-  // Composing data transformations (B reading what A moved, in the same stop) is not done yet: refuse
-  // rather than drop them.
-  for (const [po, name] of [[a, names.a], [b, names.b]] as const) {
-    if ((po.dataTransforms?.length ?? 0) > 0) throw new ComposeError(`${name} transforms data (${po.dataTransforms!.map((d) => d.variable).join(', ')}); composing data patches is not supported yet: apply them one after the other`);
   }
 
   // Where B's part of each section starts.
@@ -58,16 +60,29 @@ export function composePatchObjects(a: PatchObject, b: PatchObject, inputs: Comp
   a.symbols.forEach((s, i) => {
     if (!overriddenBy.has(i)) mapA.set(i, symbols.push(s) - 1);
   });
+  // A's stages come first; B's are numbered after them.
+  const stagesA = stageCount(a);
+  const heldOverA = new Map<number, number>();
+  const heldOver = (i: number): number => {
+    let k = heldOverA.get(i);
+    if (k === undefined) {
+      const s = a.symbols[i]!;
+      k = symbols.push({ name: `${s.name}.stage${Math.max(stagesA - 1, 0)}`, type: 'notype', bind: 'local', ...(s.file === undefined ? {} : { file: s.file }), size: s.size, defined: s.defined! }) - 1;
+      heldOverA.set(i, k);
+    }
+    return k;
+  };
   const mapB = new Map<number, number>();
   b.symbols.forEach((s, j) => {
     if (s.defined !== undefined) {
       mapB.set(j, symbols.push({ ...s, defined: { section: s.defined.section, offset: s.defined.offset + shift[s.defined.section] } }) - 1);
       return;
     }
-    // What A defines (and B does not define again) is where B's reference goes; otherwise the same target symbol once.
-    const fromA = a.symbols.findIndex((t, i) => t.defined !== undefined && !overriddenBy.has(i) && (t.type === 'func' || t.type === 'object') && sameName(s, t));
+    // What A defines is where B's reference goes (A's held-over copy when B defines it again: B's
+    // data transformation reads A's storage); otherwise the same target symbol once.
+    const fromA = a.symbols.findIndex((t) => t.defined !== undefined && (t.type === 'func' || t.type === 'object') && sameName(s, t));
     if (fromA >= 0 && s.type !== 'tls') {
-      mapB.set(j, mapA.get(fromA)!);
+      mapB.set(j, overriddenBy.has(fromA) ? heldOver(fromA) : mapA.get(fromA)!);
       return;
     }
     const same = symbols.findIndex((t) => t.defined === undefined && t.type === s.type && sameName(s, t) && t.target?.value === s.target?.value);
@@ -96,6 +111,18 @@ export function composePatchObjects(a: PatchObject, b: PatchObject, inputs: Comp
   const unsafeB = b.unsafe.map((u) => remapUnsafe(u, mapB));
   const unsafeA = a.unsafe.filter((u) => !b.unsafe.some((v) => v.address === u.address)).map((u) => remapUnsafe(u, mapA));
 
+  // A's data part keeps A's storage and transformers even where B defines them again.
+  const dataSymbolA = (i: number): number => (overriddenBy.has(i) ? heldOver(i) : mapA.get(i)!);
+  const typesA = a.types ?? [];
+  const types = [
+    ...typesA.map((t) => withTypeMapped(t, 0, 0, dataSymbolA)),
+    ...(b.types ?? []).map((t) => withTypeMapped(t, typesA.length, stagesA, (j) => mapB.get(j)!)),
+  ];
+  const dataTransforms = [
+    ...(a.dataTransforms ?? []).map((d) => withTransformMapped(d, 0, 0, dataSymbolA)),
+    ...(b.dataTransforms ?? []).map((d) => withTransformMapped(d, typesA.length, stagesA, (j) => mapB.get(j)!)),
+  ];
+
   return {
     targetBuildId: a.targetBuildId,
     targetName: a.targetName,
@@ -109,7 +136,41 @@ export function composePatchObjects(a: PatchObject, b: PatchObject, inputs: Comp
     unsafe: [...unsafeA, ...unsafeB],
     ehFrame: concat(ehFrameA, shift.ehFrame, ehFrameTail(b, ehFrameA), 0),
     basePatches: a.basePatches ?? [],
+    ...(types.length === 0 ? {} : { types }),
+    ...(dataTransforms.length === 0 ? {} : { dataTransforms }),
   };
+}
+
+/** How many stages of data transformation `po` has: 0 without any, else one more than its highest. */
+function stageCount(po: PatchObject): number {
+  if ((po.dataTransforms?.length ?? 0) === 0) return 0;
+  return 1 + Math.max(...po.dataTransforms!.map((d) => d.stage ?? 0), ...(po.types ?? []).map((t) => t.stage ?? 0));
+}
+
+/** `stage` + `shift`, absent when 0 (the model's default). */
+function stagePart(stage: number | undefined, shift: number): { stage?: number } {
+  const k = (stage ?? 0) + shift;
+  return k === 0 ? {} : { stage: k };
+}
+
+/** A type of one of the parts, in AB: its type indices moved by `typeShift`, its stage by `stageShift`, its symbol through `symbol`. */
+function withTypeMapped(t: TransformedType, typeShift: number, stageShift: number, symbol: (i: number) => number): TransformedType {
+  const rows = (r: TransformRow): TransformRow => (r.rule.kind === 'follow' ? { ...r, rule: { ...r.rule, type: r.rule.type + typeShift } } : r);
+  const { stage: _stage, ...rest } = t;
+  return {
+    ...rest,
+    members: t.members.map((m) => (m.pointsTo === undefined ? m : { ...m, pointsTo: m.pointsTo + typeShift })),
+    rows: t.rows.map(rows),
+    ...(t.rollbackRows === undefined ? {} : { rollbackRows: t.rollbackRows.map(rows) }),
+    ...(t.transformer === undefined ? {} : { transformer: symbol(t.transformer) }),
+    ...stagePart(t.stage, stageShift),
+  };
+}
+
+/** A transformed variable of one of the parts, in AB (see withTypeMapped). */
+function withTransformMapped(d: DataTransform, typeShift: number, stageShift: number, symbol: (i: number) => number): DataTransform {
+  const { stage: _stage, ...rest } = d;
+  return { ...rest, type: d.type + typeShift, oldSymbol: symbol(d.oldSymbol), newSymbol: symbol(d.newSymbol), ...stagePart(d.stage, stageShift) };
 }
 
 /** The same name for the applier's lookup: globals by name, statics by name and source file. */

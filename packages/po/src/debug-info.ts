@@ -7,7 +7,8 @@
 // DW_AT_KATANA_rollback_fde = the FDE of its reverse program and DW_AT_KATANA_dropped_on_rollback =
 // the members a rollback drops, when it can be transformed back) and each
 // transformed variable (DW_AT_type the type, a pointer to it, or an array of either; DW_AT_location
-// its new storage, DW_AT_KATANA_old_location the target's, the same for a variable updated in place). This is
+// its new storage, DW_AT_KATANA_old_location the target's, the same for a variable updated in place).
+// In a composed patch, types and variables of a later stage have DW_AT_KATANA_stage. This is
 // where the source file of a global function lives (ELF ties a file only to local symbols). Low pcs,
 // locations and FDE offsets are filled in by relocations, as in any compiler's object. A type named
 // only by a typedef (`typedef struct { ... } stats_t`) is an anonymous struct plus a DW_TAG_typedef
@@ -23,6 +24,7 @@ import {
   DW_AT_KATANA_old_byte_size,
   DW_AT_KATANA_old_location,
   DW_AT_KATANA_rollback_fde,
+  DW_AT_KATANA_stage,
   DW_AT_KATANA_transformer,
   DW_AT_language,
   DW_AT_location,
@@ -84,6 +86,8 @@ export interface DescribedVariable {
   oldSymbol: number;
   /** The variable (or each element) is a pointer to the type. */
   pointer?: boolean;
+  /** Its stage in a composed patch (DataTransform.stage); 0 or absent: no DW_AT_KATANA_stage. */
+  stage?: number;
 }
 
 /** The encoded sections plus where .debug_info needs relocations. */
@@ -112,8 +116,10 @@ const ABBREV_VARIABLE_GLOBAL = 10;
 const ABBREV_VARIABLE_LOCAL = 11;
 const ABBREV_POINTER = 12;
 const ABBREV_TYPEDEF = 13;
+const ABBREV_VARIABLE_GLOBAL_STAGED = 14;
+const ABBREV_VARIABLE_LOCAL_STAGED = 15;
 /** Transformed types' DIEs get codes from here on, one per combination of tag and optional attributes used. */
-const ABBREV_FIRST_COMPOSITE = 14;
+const ABBREV_FIRST_COMPOSITE = 16;
 
 /** Bytes of a location expression: DW_OP_addr and an 8-byte address. */
 const ADDR_EXPRESSION_SIZE = 9;
@@ -151,6 +157,9 @@ export function encodeDebugInfo(
   const locations: [number, number][] = [[DW_AT_type, DW_FORM_ref4], [DW_AT_location, DW_FORM_exprloc], [DW_AT_KATANA_old_location, DW_FORM_exprloc]];
   declare(ABBREV_VARIABLE_GLOBAL, DW_TAG_variable, false, [[DW_AT_name, DW_FORM_string], [DW_AT_external, DW_FORM_flag_present], ...locations]);
   declare(ABBREV_VARIABLE_LOCAL, DW_TAG_variable, false, [[DW_AT_name, DW_FORM_string], ...locations]);
+  const staged: [number, number][] = [...locations, [DW_AT_KATANA_stage, DW_FORM_udata]];
+  declare(ABBREV_VARIABLE_GLOBAL_STAGED, DW_TAG_variable, false, [[DW_AT_name, DW_FORM_string], [DW_AT_external, DW_FORM_flag_present], ...staged]);
+  declare(ABBREV_VARIABLE_LOCAL_STAGED, DW_TAG_variable, false, [[DW_AT_name, DW_FORM_string], ...staged]);
   // A transformed type's DIE: its name when it has a tag, the attributes every one has, then those
   // it has only sometimes; declared on first use.
   const compositeCodes = new Map<string, number>();
@@ -162,6 +171,7 @@ export function encodeDebugInfo(
     if (type.transformer !== undefined) attributes.push([DW_AT_KATANA_transformer, DW_FORM_addr]);
     if (type.rollbackRows !== undefined) attributes.push([DW_AT_KATANA_rollback_fde, DW_FORM_sec_offset]);
     if (droppedOf(type) !== undefined) attributes.push([DW_AT_KATANA_dropped_on_rollback, DW_FORM_string]);
+    if ((type.stage ?? 0) > 0) attributes.push([DW_AT_KATANA_stage, DW_FORM_udata]);
     const tag = union ? DW_TAG_union_type : DW_TAG_structure_type;
     const key = `${tag}:${attributes.map(([at]) => at).join(',')}`;
     let code = compositeCodes.get(key);
@@ -226,6 +236,7 @@ export function encodeDebugInfo(
       }
       const dropped = droppedOf(type);
       if (dropped !== undefined) info.cstring(dropped);
+      if ((type.stage ?? 0) > 0) info.uleb(type.stage!);
       for (const m of type.members) {
         const typed = m.base !== undefined || m.pointsTo !== undefined;
         info.uleb(typed ? ABBREV_MEMBER_TYPED : ABBREV_MEMBER).cstring(m.name).uleb(m.offset).uleb(m.size);
@@ -260,12 +271,15 @@ export function encodeDebugInfo(
         ref = info.length - start;
         info.uleb(ABBREV_ARRAY).u32(typeDie).uleb(ABBREV_SUBRANGE).uleb(v.elements).u8(0);
       }
-      info.uleb(v.external ? ABBREV_VARIABLE_GLOBAL : ABBREV_VARIABLE_LOCAL).cstring(v.name).u32(ref);
+      const stage = v.stage ?? 0;
+      const code = stage > 0 ? (v.external ? ABBREV_VARIABLE_GLOBAL_STAGED : ABBREV_VARIABLE_LOCAL_STAGED) : v.external ? ABBREV_VARIABLE_GLOBAL : ABBREV_VARIABLE_LOCAL;
+      info.uleb(code).cstring(v.name).u32(ref);
       for (const symbol of [v.newSymbol, v.oldSymbol]) {
         info.uleb(ADDR_EXPRESSION_SIZE).u8(DW_OP_addr);
         addresses.push({ at: info.length, symbol });
         info.u64(0n);
       }
+      if (stage > 0) info.uleb(stage);
     }
     info.u8(0); // end of the unit's children
     info.setU32(start, info.length - start - 4);

@@ -5,7 +5,7 @@
 import { demangle } from './demangle.js';
 import { shortPatchId } from './id.js';
 import { Cursor, DW_OP_deref_size, DW_OP_plus_uconst } from '@katana/dwarf';
-import type { PatchObject, TransformRow } from './model.js';
+import { PO_SECTION_NAMES, type PatchObject, type PoSymbol, type TransformRow } from './model.js';
 
 /** A symbol name, with its demangled form when it is a C++ name. */
 interface Named {
@@ -24,15 +24,19 @@ export interface PatchDescription {
   unsafe: (Named & { file?: string; address: string; size: number; redirected: boolean })[];
   /**
    * Variables moved to new storage through a transformation of their (element) type, and variables
-   * updated in place (`inPlace`: pointers to the type, followed; `section` is then '').
+   * updated in place (`inPlace`: pointers to the type, followed; `section` is then ''). `stage`: 0,
+   * or in a composed patch the stage it is transformed in; `oldAddress` is then the link-time
+   * address in the target, or where an earlier stage wrote it ('.bss.new+0x20').
    */
-  transformed: { name: string; file: string; type: string; count: number; oldAddress: string; oldSize: number; newSize: number; section: string; inPlace: boolean }[];
+  transformed: {
+    name: string; file: string; type: string; count: number; oldAddress: string; oldSize: number; newSize: number; section: string; inPlace: boolean; stage: number;
+  }[];
   /**
    * Each transformed type side by side: the new layout's members with where each comes from in the
    * old one, and the old layout's byte ranges nothing is taken from (removed members, padding).
    */
   types: {
-    name: string; file: string; oldSize: number; newSize: number; transformer?: string;
+    name: string; file: string; oldSize: number; newSize: number; transformer?: string; stage: number;
     members: { name: string; offset: number; size: number; from: string }[];
     notCarried: { offset: number; size: number }[];
     /** Whether `katana rollback` can transform its objects back, and the members it then drops. */
@@ -83,8 +87,9 @@ export function describePatchObject(po: PatchObject): PatchDescription {
     const inPlace = d.inPlace === true;
     return {
       name: d.variable, file: d.file, type: d.elements === undefined ? type.name : `${type.name} [${d.elements}]`, count: d.count,
-      oldAddress: hex(po.symbols[d.oldSymbol]?.target?.value ?? 0n), oldSize: po.symbols[d.oldSymbol]?.size ?? 0,
+      oldAddress: storageOf(po.symbols[d.oldSymbol]), oldSize: po.symbols[d.oldSymbol]?.size ?? 0,
       newSize: inPlace ? po.symbols[d.oldSymbol]?.size ?? 0 : elements * type.newSize, section: inPlace ? '' : po.symbols[d.newSymbol]?.defined?.section ?? '?', inPlace,
+      stage: d.stage ?? 0,
     };
   });
   return {
@@ -97,7 +102,7 @@ export function describePatchObject(po: PatchObject): PatchDescription {
     unsafe,
     transformed,
     types: types.map((t) => ({
-      name: t.name, file: t.file, oldSize: t.oldSize, newSize: t.newSize,
+      name: t.name, file: t.file, oldSize: t.oldSize, newSize: t.newSize, stage: t.stage ?? 0,
       ...(t.transformer === undefined ? {} : { transformer: po.symbols[t.transformer]?.name ?? '?' }),
       members: t.members.map((m) => ({ name: m.name, offset: m.offset, size: m.size, from: memberSource(t.rows, m.offset, m.size) })),
       notCarried: notCarried(t.rows, t.oldSize),
@@ -105,6 +110,12 @@ export function describePatchObject(po: PatchObject): PatchDescription {
     })),
     sizes: { text: po.text.length, rodata: po.rodata.length, data: po.data.length, bss: po.bssSize, ehFrame: po.ehFrame?.length ?? 0 },
   };
+}
+
+/** A storage symbol as inspect shows it: its link-time address in the target, or its place in the patch. */
+function storageOf(s: PoSymbol | undefined): string {
+  if (s?.defined !== undefined) return `${PO_SECTION_NAMES[s.defined.section]}+${hex(BigInt(s.defined.offset))}`;
+  return hex(s?.target?.value ?? 0n);
 }
 
 /**
@@ -171,12 +182,15 @@ export function formatPatchDescription(d: PatchDescription, file: string): strin
   for (const f of d.added) lines.push(`    new       ${shown(f)} (${f.file || 'unknown file'}): ${f.size} bytes`);
   lines.push(`  variables   ${d.newVariables.length === 0 ? 'no new variables' : `${d.newVariables.length} new`}`);
   for (const v of d.newVariables) lines.push(`    new       ${shown(v)} (${v.file || 'unknown file'}): ${v.size} bytes in .${v.section}.new`);
+  // A composed patch transforms in stages: each line says which.
+  const staged = d.transformed.some((v) => v.stage > 0);
+  const stageOf = (stage: number) => (staged ? ` [stage ${stage}]` : '');
   for (const v of d.transformed) {
-    if (v.inPlace) lines.push(`    followed  ${v.name} (${v.file || 'unknown file'}): ${v.oldSize} bytes at ${v.oldAddress}, pointers to ${v.type} followed and updated in place`);
-    else lines.push(`    moved     ${v.name} (${v.file || 'unknown file'}): ${v.type}, ${v.oldSize} -> ${v.newSize} bytes, from ${v.oldAddress} to .${v.section}.new`);
+    if (v.inPlace) lines.push(`    followed  ${v.name} (${v.file || 'unknown file'})${stageOf(v.stage)}: ${v.oldSize} bytes at ${v.oldAddress}, pointers to ${v.type} followed and updated in place`);
+    else lines.push(`    moved     ${v.name} (${v.file || 'unknown file'})${stageOf(v.stage)}: ${v.type}, ${v.oldSize} -> ${v.newSize} bytes, from ${v.oldAddress} to .${v.section}.new`);
   }
   for (const t of d.types) {
-    lines.push(`    type      ${t.name} (${t.file}): ${t.oldSize} -> ${t.newSize} bytes${t.transformer ? `, then its transformer ${t.transformer}` : ''}; new member <- old bytes`);
+    lines.push(`    type      ${t.name} (${t.file})${stageOf(t.stage)}: ${t.oldSize} -> ${t.newSize} bytes${t.transformer ? `, then its transformer ${t.transformer}` : ''}; new member <- old bytes`);
     for (const m of t.members) lines.push(`      ${m.name} at ${m.offset}, ${m.size} bytes: ${m.from}`);
     for (const r of t.notCarried) lines.push(`      (not carried) old +${r.offset}, ${r.size} bytes: a removed member or padding`);
     const drops = t.rollback.drops.length === 0 ? '' : `, dropping ${t.rollback.drops.join(', ')}`;

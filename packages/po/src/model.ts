@@ -90,6 +90,8 @@ export interface TransformedType {
    * each object, after the rows.
    */
   transformer?: number;
+  /** The stage of the data transformation the type belongs to (see DataTransform.stage); absent: 0. */
+  stage?: number;
 }
 
 /** A member of a transformed type in its new layout. */
@@ -144,6 +146,14 @@ export interface DataTransform {
   inPlace?: true;
   /** Set when the variable (or each element) is a pointer to PatchObject.types[type], followed and updated in place. */
   pointer?: true;
+  /**
+   * When the applier transforms it: every variable of stage 0 (and what its pointers reach), then
+   * every variable of stage 1, reading what stage 0 wrote, and so on, all in one stop. Only a
+   * composed patch has stages above 0 (`katana compose` of two patches that transform data: B's
+   * variables read the storage A's wrote). A stage's variables and follow rows name types of the
+   * same stage. Absent: 0.
+   */
+  stage?: number;
 }
 
 /** A symbol of the PO: either defined in one of its sections, or a reference into the target. */

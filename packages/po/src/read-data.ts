@@ -3,10 +3,12 @@
 // into rows; a follow row's register numbers a type of the same unit; likewise the reverse program
 // of DW_AT_KATANA_rollback_fde, and DW_AT_KATANA_dropped_on_rollback's member paths), every DW_TAG_variable with a
 // DW_AT_KATANA_old_location a DataTransform whose old and new storage are the symbols the
-// relocations of its two DW_OP_addr operands name (the same symbol: updated in place).
+// relocations of its two DW_OP_addr operands name (the same symbol: updated in place). A composed
+// patch's DW_AT_KATANA_stage gives types and variables their stage; a variable, and a follow row,
+// must name a type of its own stage.
 import { type ElfFile } from '@katana/elf';
 import {
-  attr, DW_AT_byte_size, DW_AT_KATANA_dropped_on_rollback, DW_AT_KATANA_old_byte_size, DW_AT_KATANA_rollback_fde, DW_AT_KATANA_transformer, DW_TAG_member,
+  attr, DW_AT_byte_size, DW_AT_KATANA_dropped_on_rollback, DW_AT_KATANA_old_byte_size, DW_AT_KATANA_rollback_fde, DW_AT_KATANA_stage, DW_AT_KATANA_transformer, DW_TAG_member,
   DW_AT_KATANA_old_location, DW_AT_location, FrameSection, sizeOf, type DwarfInfo, type DwarfType,
 } from '@katana/dwarf';
 import type { DataTransform, PoSymbol, TransformedType, TransformRow } from './model.js';
@@ -53,6 +55,8 @@ export function readDataTransforms(
       const die = info.dieAt(type.offset)!;
       t.newSize = type.byteSize ?? fail(`transformed type ${t.name} has no byte size`);
       t.oldSize = constant(die, DW_AT_KATANA_old_byte_size) ?? fail(`transformed type ${t.name} has no old byte size`);
+      const stage = constant(die, DW_AT_KATANA_stage) ?? 0;
+      if (stage > 0) t.stage = stage;
       // A program: the FDE at `offset`, covering one object of `size` bytes; follow rows name types of this unit.
       const program = (offset: number, size: number, what: string): TransformRow[] => {
         const fde = frame?.fdes.find((f) => f.offset === offset) ?? fail(`the ${what} of ${t.name} names no FDE of .debug_frame`);
@@ -62,6 +66,8 @@ export function readDataTransforms(
         return rows.map((r) => {
           if (r.rule.kind !== 'follow') return r;
           const target = unitTypes[u]![r.rule.type] ?? fail(`the ${what} of ${t.name} follows a pointer to type ${r.rule.type} of ${unit.name}, which has ${unitTypes[u]!.length}`);
+          const targetStage = constant(info.dieAt(dwarfTypes[target]!.offset)!, DW_AT_KATANA_stage) ?? 0;
+          if (targetStage !== stage) fail(`the ${what} of ${t.name} (stage ${stage}) follows a pointer to ${types[target]!.name} of stage ${targetStage}`);
           return { ...r, rule: { ...r.rule, type: target } };
         });
       };
@@ -110,6 +116,8 @@ export function readDataTransforms(
     const pointer = element?.kind === 'pointer';
     const pointee = withoutTypedef(pointer ? element.type : element);
     const type = (pointee && typeIndex.get(pointee)) ?? fail(`transformed variable ${v.name} is not of a transformed type or a pointer to one`);
+    const stage = constant(die, DW_AT_KATANA_stage) ?? 0;
+    if (stage !== (types[type]!.stage ?? 0)) fail(`transformed variable ${v.name} (stage ${stage}) is of ${types[type]!.name} of stage ${types[type]!.stage ?? 0}`);
     const elements = v.type?.kind === 'array' ? v.type.dimensions[0]?.count ?? fail(`array ${v.name} has no element count`) : undefined;
     const oldSize = symbols[oldSymbol]!.size;
     const t = types[type]!;
@@ -117,12 +125,15 @@ export function readDataTransforms(
     const objectSize = pointer ? 8 : t.oldSize;
     const count = elements === undefined ? 1 : Math.min(elements, Math.floor(oldSize / objectSize));
     if (!inPlace && symbols[newSymbol]!.defined === undefined) fail(`the new storage of ${v.name} is not in the patch`);
-    if (symbols[oldSymbol]!.target === undefined) fail(`the old storage of ${v.name} is not in the target`);
+    // A later stage of a composed patch reads what an earlier one wrote, in the patch.
+    if (symbols[oldSymbol]!.target === undefined && (stage === 0 || symbols[oldSymbol]!.defined === undefined)) {
+      fail(`the old storage of ${v.name} is not in the target${stage === 0 ? '' : ' nor in the patch'}`);
+    }
     if (pointer && !inPlace) fail(`pointer variable ${v.name} must be updated in place`);
     if (inPlace && !pointer && t.oldSize !== t.newSize) fail(`variable ${v.name} is updated in place but its type ${t.name} changes size`);
     dataTransforms.push({
       variable: v.name, file: v.unit.name ?? '', type, oldSymbol, newSymbol, ...(elements === undefined ? {} : { elements }), count,
-      ...(inPlace ? { inPlace: true } : {}), ...(pointer ? { pointer: true } : {}),
+      ...(inPlace ? { inPlace: true } : {}), ...(pointer ? { pointer: true } : {}), ...(stage > 0 ? { stage } : {}),
     });
   }
   return { types, dataTransforms };

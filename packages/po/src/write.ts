@@ -196,6 +196,7 @@ function addDebugInfo(writer: RelocatableWriter, po: PatchObject, textIndex: num
         newSymbol: d.newSymbol,
         oldSymbol: d.oldSymbol,
         ...(d.pointer ? { pointer: true } : {}),
+        ...(d.stage === undefined ? {} : { stage: d.stage }),
       })),
     },
   );

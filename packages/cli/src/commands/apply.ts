@@ -7,7 +7,7 @@
 import { basename } from 'node:path';
 import { applyToExecutable } from '../apply-exe.js';
 import { parseCommandArgs, parsePid, parseSeconds } from '../args.js';
-import { describeLeftAlone } from '../data-report.js';
+import { describeIntermediate, describeLeftAlone, describeMovedBlocks } from '../data-report.js';
 import { toJson } from '../json.js';
 import { readInputFile } from '../read-input.js';
 import { UsageError } from '../usage-error.js';
@@ -48,7 +48,8 @@ export async function applyCommand(argv: string[]): Promise<number> {
   } else {
     const names = demangle(report.functions.map((f) => f.name)).join(', ');
     // Data patching: which variables now live in the patch, with their type and sizes.
-    const moved = report.moved.map((m) => `${m.variable} (${m.file}): ${m.type}${m.count > 1 ? ` x${m.count}` : ''}, ${m.inPlace ? 'its pointers updated in place' : `${m.oldSize} -> ${m.newSize} bytes`}`);
+    const staged = report.moved.some((m) => m.stage > 0);
+    const moved = report.moved.map((m) => `${m.variable} (${m.file})${staged ? ` [stage ${m.stage}]` : ''}: ${m.type}${m.count > 1 ? ` x${m.count}` : ''}, ${m.inPlace ? 'its pointers updated in place' : `${m.oldSize} -> ${m.newSize} bytes`}`);
     process.stdout.write(
       `katana apply: patched pid ${pid} with ${basename(file)} (patch ${report.id.slice(0, 12)}): ${report.functions.length} function(s) redirected (${names}); ` +
         `${moved.length > 0 ? `${moved.length} variable(s) moved (${moved.join('; ')}); ` : ''}` +
@@ -63,11 +64,15 @@ export async function applyCommand(argv: string[]): Promise<number> {
 
 /** One line on what data patching did: objects moved, bytes left behind, pointers not followed. */
 function describeData(d: DataReport): string {
-  const parts = [`data: ${d.globals} global object(s) transformed`];
+  const parts = [`data: ${d.globals} global object(s) transformed${d.stages > 1 ? ` in ${d.stages} stages` : ''}`];
   const blocks = d.moved.reduce((n, m) => n + m.blocks, 0);
-  if (blocks > 0) parts.push(`${blocks} heap block(s) moved to new blocks (${d.moved.map((m) => `${m.type}: ${m.blocks}`).join(', ')})`);
+  if (blocks > 0) parts.push(`${blocks} heap block(s) moved to new blocks (${describeMovedBlocks(d)})`);
+  const intermediate = describeIntermediate(d);
+  if (intermediate) parts.push(intermediate);
   if (d.updatedInPlace > 0) parts.push(`${d.updatedInPlace} heap block(s) updated in place`);
-  if (blocks > 0) parts.push(d.freedOld ? 'old blocks freed' : `${d.bytesLeftBehind} bytes of old blocks left allocated (--free-old frees them)`);
+  // Old blocks the process had: freed with --free-old, else left (intermediate ones are neither).
+  if (d.freedOld) parts.push('old blocks freed');
+  else if (d.bytesLeftBehind > 0) parts.push(`${d.bytesLeftBehind} bytes of old blocks left allocated (--free-old frees them)`);
   if (d.transformerCalls > 0) parts.push(`${d.transformerCalls} transformer call(s)`);
   if (d.nulls > 0) parts.push(`${d.nulls} NULL pointer(s)`);
   const leftAlone = describeLeftAlone(d);

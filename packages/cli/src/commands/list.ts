@@ -58,9 +58,11 @@ export async function listCommand(argv: string[]): Promise<number> {
       return;
     }
     const types = e.data.types;
+    // A composed patch transformed in stages; each variable says which.
+    const staged = e.data.variables.some((v) => v.stage > 0);
     for (const v of e.data.variables) {
       const where = v.inPlace ? `updated in place at ${hex(v.oldAddress)}` : `moved from ${hex(v.oldAddress)} to ${hex(v.newAddress)}`;
-      lines.push(`     data: ${v.name}${v.file ? ` (${v.file})` : ''}, ${v.pointer ? 'pointer to ' : ''}${types[v.type]?.name ?? '?'}, ${where}`);
+      lines.push(`     data: ${v.name}${v.file ? ` (${v.file})` : ''}${staged ? ` [stage ${v.stage}]` : ''}, ${v.pointer ? 'pointer to ' : ''}${types[v.type]?.name ?? '?'}, ${where}`);
     }
     for (const t of types) {
       const drops = t.dropped.length === 0 ? '' : `, dropping ${t.dropped.join(', ')}`;

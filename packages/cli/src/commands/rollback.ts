@@ -6,7 +6,7 @@
 // when the process has no patch to roll back.
 import type { RolledBackData } from '@katana/applier';
 import { parseCommandArgs, parsePid, parseSeconds } from '../args.js';
-import { describeLeftAlone } from '../data-report.js';
+import { describeIntermediate, describeLeftAlone, describeMovedBlocks } from '../data-report.js';
 import { toJson } from '../json.js';
 import { UsageError } from '../usage-error.js';
 
@@ -46,12 +46,15 @@ export async function rollbackCommand(argv: string[]): Promise<number> {
 
 /** One line on what transforming a patch's data back did: objects moved back, members dropped, blocks left. */
 function describeDataBack(patch: string, d: RolledBackData): string {
-  const parts = [`data of ${patch} transformed back: ${d.globals} global object(s)`];
+  const parts = [`data of ${patch} transformed back: ${d.globals} global object(s)${d.stages > 1 ? ` in ${d.stages} stages` : ''}`];
   const blocks = d.moved.reduce((n, m) => n + m.blocks, 0);
-  if (blocks > 0) parts.push(`${blocks} heap block(s) moved back to blocks of the old layout (${d.moved.map((m) => `${m.type}: ${m.blocks}`).join(', ')})`);
+  if (blocks > 0) parts.push(`${blocks} heap block(s) moved back to blocks of the old layout (${describeMovedBlocks(d)})`);
+  const intermediate = describeIntermediate(d);
+  if (intermediate) parts.push(intermediate);
   if (d.updatedInPlace > 0) parts.push(`${d.updatedInPlace} heap block(s) updated in place`);
   for (const member of d.dropped) parts.push(`${member} is dropped`);
-  if (blocks > 0) parts.push(d.freedOld ? 'blocks of the patch\'s layout freed' : `${d.bytesLeftBehind} bytes of blocks in the patch's layout left allocated (--free-old frees them)`);
+  if (d.freedOld) parts.push('blocks of the patch\'s layout freed');
+  else if (d.bytesLeftBehind > 0) parts.push(`${d.bytesLeftBehind} bytes of blocks in the patch's layout left allocated (--free-old frees them)`);
   if (d.nulls > 0) parts.push(`${d.nulls} NULL pointer(s)`);
   const leftAlone = describeLeftAlone(d);
   if (leftAlone) parts.push(leftAlone);
