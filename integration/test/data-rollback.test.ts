@@ -4,10 +4,11 @@
 //                        is gone by then: the registry is all a rollback needs), the counters carry
 //                        on in the old layout and the rollback says the new member is dropped; apply
 //                        again; an entry as a version 2 registry shows it (no data block) is refused
-//                        as before, and rolls back once the version is 3 again;
+//                        as before, and rolls back from a version 3 region (data blocks, no stages);
 //   heap_list            10,000 heap nodes moved to a new layout and back: none is lost, the program
 //                        keeps pushing and freeing; --free-old frees the blocks of the patch's layout;
-//                        a version 2 region an older katana left is bumped to 3 by the next apply;
+//                        a version 2 region an older katana left is bumped to the current version
+//                        (REGISTRY_VERSION) by the next apply;
 //   union_transformer    a union converted by a transformer has no reverse: the rollback is refused
 //                        with one sentence, and the process keeps the patch;
 //   and a v2 → v3 patch of struct_member_added (`diff --after`: the struct gains one more member,
@@ -20,7 +21,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { assertToolsReadCleanly, readMaps } from '../lib/checks.js';
-import { readRegistry } from '@katana/applier';
+import { readRegistry, REGISTRY_VERSION } from '@katana/applier';
 import { katana, type CliResult } from '../lib/katana.js';
 import { casesDir } from '../lib/paths.js';
 import { TempProject } from '../lib/project.js';
@@ -233,6 +234,7 @@ rollback('a global struct that gained a member: apply, roll back without the PO 
   const refused = await katana(['rollback', '--pid', pid], built.project.dir);
   assert.is(refused.exitCode, 1, refused.stderr);
   assert.match(refused.stderr, /^katana: patch fix\.po \([0-9a-f]{12}\) of pid \d+ cannot be rolled back: it transformed 1 variable\(s\) to a new layout, and the katana that applied it recorded no way to transform them back$/, refused.stderr);
+  // A version 3 region (data blocks without stages, as the katana before composed data patches wrote it) rolls back.
   setRegistryVersion(target.pid, 3);
   const last = target.lines.length;
   await run(built, ['rollback', '--pid', pid]);
@@ -258,13 +260,13 @@ rollback('10,000 heap nodes go back to the old layout: none lost, the program ke
   assert.is(now, was + 1, 'next_value carried on');
   assert.ok(v1From > v2From);
 
-  // A version 2 region (as an older katana left it, here empty) is bumped to 3 by the next apply, and
+  // A version 2 region (as an older katana left it, here empty) is bumped to the current version by the next apply, and
   // what that apply transformed rolls back.
   setRegistryVersion(target.pid, 2);
   const again = target.lines.length;
   await run(built, ['apply', '--pid', pid, built.po]);
   await switchedTo(target, HEAP_V2, again);
-  assert.is(registryVersion(target.pid), 3);
+  assert.is(registryVersion(target.pid), REGISTRY_VERSION);
   const back = target.lines.length;
   await run(built, ['rollback', '--pid', pid]);
   await switchedTo(target, HEAP_V1, back, 20);

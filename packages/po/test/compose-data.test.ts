@@ -106,6 +106,22 @@ compose('A\'s storage of stats stays as stats.stage0: stage 0 writes it, stage 1
   assert.equal(definedStats.map((s) => s.defined), [{ section: 'bss', offset: 40 }], 'a later patch binds to B\'s stats');
 });
 
+compose('A\'s transformer that B defines again stays A\'s for stage 0', () => {
+  const transformer: PoSymbol = { name: 'stats_from_old', type: 'func', bind: 'local', file: 'main.c', size: 16, defined: { section: 'text', offset: 0 } };
+  const withTransformer = (po: PatchObject, type: number): PatchObject => ({
+    ...po,
+    text: new Uint8Array(16).fill(0xc3),
+    symbols: [...po.symbols, transformer],
+    types: po.types!.map((t, i) => (i === type ? { ...t, transformer: po.symbols.length } : t)),
+  });
+  const a2 = withTransformer(a, 0);
+  const b2 = { ...withTransformer(b, 2), basePatches: [patchObjectId(writePatchObject(a2))] };
+  const ab = composePatchObjects(a2, b2, { idA: b2.basePatches[0]! });
+  const [statsA, , , , statsB] = ab.types!;
+  assert.equal(ab.symbols[statsA!.transformer!], { ...transformer, name: 'stats_from_old.stage0', type: 'notype' });
+  assert.equal(ab.symbols[statsB!.transformer!], { ...transformer, defined: { section: 'text', offset: 16 } });
+});
+
 compose('stages survive the PO writer and reader', () => {
   const ab = composePatchObjects(a, b, { idA });
   const back = readPatchObject(writePatchObject(ab), 'ab.po');
