@@ -25,6 +25,7 @@ import type { PatchObject } from '@katana/po';
 import type { ProcessMemory } from '@katana/ptrace';
 import { DataTransformError } from './errors.js';
 import { HeapBlocks } from './heap-blocks.js';
+import { splitOldBlocks, type SplitBlocks } from './intermediate-blocks.js';
 import { LEFT_ALONE_EXAMPLES, type LeftAlonePointer, ObjectGraph } from './object-graph.js';
 import { symbolAddress, type RelocateInput } from './relocate.js';
 import type { Allocator } from './allocator.js';
@@ -157,8 +158,8 @@ export interface Migrated {
   oldBlocks: BigUint64Array;
   /** Blocks an earlier stage allocated and a later one moved (always freed after the commit). */
   intermediateBlocks: BigUint64Array;
-  /** The new blocks every stage allocated, the intermediate ones included. */
-  newBlocks: BigUint64Array;
+  /** The new blocks every stage allocated (one array per type and stage), the intermediate ones included. */
+  newBlocks: BigUint64Array[];
 }
 
 /**
@@ -174,34 +175,14 @@ export function migrateData(window: DataWindow, prepared: PreparedData, earlierN
 /**
  * One report for consecutive stages (`results`, in the order they ran) and the old blocks split into
  * those the process had and the intermediate ones: allocated by an earlier stage, or in `earlierNew`.
+ * One stage with nothing before it (every patch that is not composed) has none, and pays nothing.
  */
 function combineStages(results: readonly StageResult[], earlierNew: readonly BigUint64Array[]): Migrated {
-  const allocated = sortedConcat([...earlierNew, ...results.map((r) => r.newBlocks)]);
-  const isIntermediate = (address: bigint): boolean => {
-    let low = 0;
-    let high = allocated.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if (allocated[mid]! < address) low = mid + 1;
-      else high = mid;
-    }
-    return low < allocated.length && allocated[low] === address;
-  };
-  const original: bigint[] = [];
-  const intermediate: bigint[] = [];
-  let originalBytes = 0;
-  let intermediateBytes = 0;
-  for (const r of results) {
-    r.oldBlocks.forEach((block, i) => {
-      if (isIntermediate(block)) {
-        intermediate.push(block);
-        intermediateBytes += r.oldUsable[i]!;
-      } else {
-        original.push(block);
-        originalBytes += r.oldUsable[i]!;
-      }
-    });
-  }
+  const newBlocks = results.flatMap((r) => r.newBlocks);
+  const stages = results.map((r) => ({ blocks: r.oldBlocks, usable: r.oldUsable }));
+  const split: SplitBlocks = results.length === 1 && earlierNew.length === 0
+    ? { original: results[0]!.oldBlocks, originalBytes: results[0]!.report.bytesLeftBehind, intermediate: new BigUint64Array(), intermediateBytes: 0 }
+    : splitOldBlocks(stages, [...earlierNew, ...newBlocks]);
   const reports = results.map((r) => r.report);
   const examples = reports.flatMap((r) => r.leftAlone.examples).slice(0, LEFT_ALONE_EXAMPLES);
   const sum = (f: (r: DataReport) => number): number => reports.reduce((n, r) => n + f(r), 0);
@@ -209,30 +190,15 @@ function combineStages(results: readonly StageResult[], earlierNew: readonly Big
     globals: sum((r) => r.globals),
     moved: reports.flatMap((r) => r.moved),
     stages: results.length,
-    intermediate: { blocks: intermediate.length, bytes: intermediateBytes, freed: false },
+    intermediate: { blocks: split.intermediate.length, bytes: split.intermediateBytes, freed: false },
     updatedInPlace: sum((r) => r.updatedInPlace),
-    bytesLeftBehind: originalBytes,
+    bytesLeftBehind: split.originalBytes,
     freedOld: false,
     nulls: sum((r) => r.nulls),
     leftAlone: { count: sum((r) => r.leftAlone.count), examples },
     transformerCalls: sum((r) => r.transformerCalls),
   };
-  return {
-    report,
-    oldBlocks: BigUint64Array.from(original),
-    intermediateBlocks: BigUint64Array.from(intermediate),
-    newBlocks: sortedConcat(results.map((r) => r.newBlocks)),
-  };
-}
-
-function sortedConcat(arrays: readonly BigUint64Array[]): BigUint64Array {
-  const out = new BigUint64Array(arrays.reduce((n, a) => n + a.length, 0));
-  let at = 0;
-  for (const a of arrays) {
-    out.set(a, at);
-    at += a.length;
-  }
-  return out.sort();
+  return { report, oldBlocks: split.original, intermediateBlocks: split.intermediate, newBlocks };
 }
 
 /** What one stage did: its report, the old blocks it moved (with their usable sizes) and the blocks it allocated. */
@@ -240,7 +206,8 @@ interface StageResult {
   report: DataReport;
   oldBlocks: BigUint64Array;
   oldUsable: Uint32Array;
-  newBlocks: BigUint64Array;
+  /** One array per type it moved. */
+  newBlocks: BigUint64Array[];
 }
 
 /** Transforms the prepared variables of `stage` and what they reach. */
@@ -336,7 +303,7 @@ function migrateStage(window: DataWindow, prepared: PreparedData, stage: number)
     leftAlone: { count: graph.leftAloneTotal, examples: graph.leftAlone },
     transformerCalls,
   };
-  return { report, oldBlocks, oldUsable, newBlocks: sortedConcat(newBlocks) };
+  return { report, oldBlocks, oldUsable, newBlocks };
 }
 
 /** Frees the old blocks of the moved heap objects (`--free-old`), once the patch is committed. */

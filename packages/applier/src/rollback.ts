@@ -117,7 +117,7 @@ function rollbackAtCurrentPriority(options: RollbackOptions): RollbackReport {
       const movedBack = data.map((prepared) => {
         if (prepared === undefined) return undefined;
         const moved = migrateData(window, prepared, allocated);
-        allocated.push(moved.newBlocks);
+        allocated.push(...moved.newBlocks);
         return moved;
       });
       for (const entry of removed) {
