@@ -19,11 +19,22 @@ split('an earlier stage\'s new blocks moved again are intermediate; the process\
   assert.is(s.intermediateBytes, 64);
 });
 
-split('nothing allocated: every block is the process\'s own; a neighbour of an allocated block is not it', () => {
-  const stage = { blocks: BigUint64Array.from([HIGH + 0x10n, HIGH + 0x11n]), usable: Uint32Array.from([8, 8]) };
+split('nothing allocated: every block is the process\'s own; the blocks next to an allocated one are not it', () => {
+  // malloc's blocks are 16-byte aligned: the neighbours of a block are 16 bytes either side at the least.
+  const stage = { blocks: BigUint64Array.from([HIGH + 0x20n, HIGH + 0x40n]), usable: Uint32Array.from([8, 8]) };
   assert.equal(splitOldBlocks([stage], []), { original: stage.blocks, originalBytes: 16, intermediate: new BigUint64Array(), intermediateBytes: 0 });
-  const s = splitOldBlocks([stage], [BigUint64Array.from([HIGH + 0x12n, HIGH + 0x0fn])]);
+  const s = splitOldBlocks([stage], [BigUint64Array.from([HIGH + 0x10n, HIGH + 0x30n, HIGH + 0x50n])]);
   assert.is(s.intermediate.length, 0);
+});
+
+split('blocks on both sides of a 1 MiB page boundary, and in pages far apart (a thread arena), are told apart', () => {
+  const edge = HIGH + 0x10_0000n;
+  const arena = 0x7f00_1234_5670n;
+  const stage = { blocks: BigUint64Array.from([edge - 0x10n, edge, arena, arena + 0x10n]), usable: Uint32Array.from([1, 2, 4, 8]) };
+  const s = splitOldBlocks([stage], [BigUint64Array.from([edge, arena + 0x10n])]);
+  assert.equal([...s.intermediate], [edge, arena + 0x10n]);
+  assert.equal([...s.original], [edge - 0x10n, arena]);
+  assert.equal([s.intermediateBytes, s.originalBytes], [10, 5]);
 });
 
 split.run();

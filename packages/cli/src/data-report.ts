@@ -10,7 +10,7 @@ export function describeMovedBlocks(d: DataReport): string {
 export function describeIntermediate(d: DataReport): string | undefined {
   const { blocks, bytes, freed } = d.intermediate;
   if (blocks === 0) return undefined;
-  return `${blocks} intermediate block(s) (${bytes} bytes, written by one stage and moved by the next) ${freed ? 'freed' : 'left allocated'}`;
+  return `${blocks} intermediate block(s) (${bytes} bytes, allocated in this stop and moved again) ${freed ? 'freed' : 'left allocated'}`;
 }
 
 /** "N pointer(s) left alone (head -> 0x7ffd...: not a global the patch moves; ...)", or undefined when none was. */
