@@ -167,10 +167,13 @@ wait('a site never reached times out by the deadline with the target untouched, 
 wait('a target killed during the wait is reported as gone, promptly', async ({ exe }) => {
   const { dir, remove } = tempDir('applier');
   const victim = await Target.start(compileC(fixture, dir, ['-pthread']), ['2']);
-  const memory = new ProcessMemory(victim.pid);
+  let memory: ProcessMemory | undefined;
   let group: ThreadGroup | undefined;
   try {
     await victim.waitFor((line) => line.startsWith('tick 2 '));
+    // Opened once the program runs: the pid is known as soon as the shell forks it, and a
+    // /proc/PID/mem opened before its exec reads the shell's old memory (EIO ever after).
+    memory = new ProcessMemory(victim.pid);
     const never = functionAddress(exe, victim.pid, 'never_called');
     group = ThreadGroup.seize(victim.pid);
     group.stopAll();
@@ -188,7 +191,7 @@ wait('a target killed during the wait is reported as gone, promptly', async ({ e
   } finally {
     // Reaps the dead threads, so that the target's parent sees it exit.
     group?.detachAll();
-    memory.close();
+    memory?.close();
     await victim.kill();
     remove();
   }
