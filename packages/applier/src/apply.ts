@@ -20,7 +20,7 @@
 // The target is never left half-patched, and keeps running in every case.
 import { patchObjectId, writePatchObject, type PatchObject } from '@katana/po';
 import { areaRequest, mapNear } from './map.js';
-import { type DataReport, type DataWindow, freeIntermediateBlocks, freeOldBlocks, migrateData, openDataWindow, prepareData } from './migrate-data.js';
+import { type DataReport, type DataWindow, migrateData, openDataWindow, prepareData, releaseBlocks } from './migrate-data.js';
 import { explainOsError, openProcessMemory } from './os-errors.js';
 import { planArea } from './plan.js';
 import { preparePatch } from './prepare.js';
@@ -158,12 +158,7 @@ function applyAtCurrentPriority(options: ApplyOptions): ApplyReport {
       const warnings: string[] = [];
       if (window.calls) {
         for (const tid of group.threads) if (tid !== pid) group.resumeOne(tid);
-        afterCommit(warnings, 'the intermediate blocks of the composed patch could not be freed', () => {
-          if (migrated) freeIntermediateBlocks(window, migrated);
-        });
-        afterCommit(warnings, 'the old blocks could not be freed', () => {
-          if (migrated && options.freeOld) freeOldBlocks(window, migrated);
-        });
+        if (migrated) releaseBlocks(window, migrated, options.freeOld === true, warnings, 'old blocks');
         afterCommit(warnings, 'the code that called the allocator could not be unmapped', () => window.calls!.target.close());
       }
       group.detachAll();

@@ -10,7 +10,7 @@
 // before, and so on down to the target's own.
 import { decodeTransformProgram, type TransformRow } from '@katana/po';
 import { DataTransformError } from './errors.js';
-import type { PreparedData, PreparedMigration } from './migrate-data.js';
+import { stageOrder, type PreparedData, type PreparedMigration } from './migrate-data.js';
 import type { RegistryEntry } from './registry-format.js';
 import { patchLabel } from './rollback-select.js';
 import { TransformProgram } from './transform-vm.js';
@@ -58,7 +58,7 @@ export function prepareRollbackData(entry: RegistryEntry): PreparedData | undefi
     programs,
     transformers: data.types.map(() => undefined),
     callsTarget: follows || migrations.some((m) => m.pointer),
-    stages: [...new Set(migrations.map((m) => m.stage))].sort((x, y) => y - x),
+    stages: stageOrder(migrations, 'last'),
   };
 }
 

@@ -21,7 +21,7 @@ import { ProcessMemory } from '@katana/ptrace';
 import { findAllocator, type ProvidedFunction } from './allocator.js';
 import { ApplierError } from './errors.js';
 import { DEFAULT_TIMEOUT_MS } from './apply.js';
-import { type DataReport, type DataWindow, freeIntermediateBlocks, freeOldBlocks, migrateData, openDataWindow } from './migrate-data.js';
+import { type DataReport, type DataWindow, migrateData, newBlocksOf, openDataWindow, releaseBlocks } from './migrate-data.js';
 import { explainOsError, openProcessMemory } from './os-errors.js';
 import { withHighPriority } from './priority.js';
 import { readProcess, type ProcessModel } from './process.js';
@@ -117,7 +117,7 @@ function rollbackAtCurrentPriority(options: RollbackOptions): RollbackReport {
       const movedBack = data.map((prepared) => {
         if (prepared === undefined) return undefined;
         const moved = migrateData(window, prepared, allocated);
-        allocated.push(...moved.newBlocks);
+        allocated.push(...newBlocksOf(moved));
         return moved;
       });
       for (const entry of removed) {
@@ -136,13 +136,7 @@ function rollbackAtCurrentPriority(options: RollbackOptions): RollbackReport {
       // blocks in the removed layout freed, the call stubs and the areas unmapped.
       const holder = window.calls ? pid : group.threads[0]!;
       for (const tid of group.threads) if (tid !== holder) group.resumeOne(tid);
-      afterCommit(warnings, 'the intermediate blocks could not be freed', () => {
-        movedBack.forEach((m) => m && freeIntermediateBlocks(window, m));
-      });
-      afterCommit(warnings, 'the blocks in the removed layout could not be freed', () => {
-        if (!options.freeOld) return;
-        movedBack.forEach((m) => m && freeOldBlocks(window, m));
-      });
+      for (const m of movedBack) if (m) releaseBlocks(window, m, options.freeOld === true, warnings, 'blocks in the removed layout');
       afterCommit(warnings, 'the code that called the allocator could not be unmapped', () => window.calls?.target.close());
       for (const entry of removed) {
         try {

@@ -1,9 +1,14 @@
 // The parts of a data report that `katana apply` and `katana rollback` print alike.
 import type { DataReport } from '@katana/applier';
 
+/** " [stage 1]" after what a composed patch transformed (`staged`: it has stages), nothing otherwise. */
+export function stageTag(staged: boolean, stage: number): string {
+  return staged ? ` [stage ${stage}]` : '';
+}
+
 /** Heap blocks moved per type, "struct node: 10000", with the stage when there were several ("struct node [stage 1]: 10000"). */
 export function describeMovedBlocks(d: DataReport): string {
-  return d.moved.map((m) => `${m.type}${d.stages > 1 ? ` [stage ${m.stage}]` : ''}: ${m.blocks}`).join(', ');
+  return d.moved.map((m) => `${m.type}${stageTag(d.stages > 1, m.stage)}: ${m.blocks}`).join(', ');
 }
 
 /** "N intermediate block(s) (B bytes) freed", for a staged transformation that had some; undefined otherwise. */

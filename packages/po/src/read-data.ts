@@ -45,7 +45,8 @@ export function readDataTransforms(
       own.push(types.length);
       const kind = type.kind === 'union' ? 'union' : 'struct';
       const name = type.name !== undefined ? `${kind} ${type.name}` : typedefs.get(type) ?? `${kind} <anonymous>`;
-      types.push({ name, file: unit.name ?? '', oldSize: 0, newSize: 0, members: [], rows: [] });
+      const stage = constant(info.dieAt(type.offset)!, DW_AT_KATANA_stage) ?? 0;
+      types.push({ name, file: unit.name ?? '', oldSize: 0, newSize: 0, members: [], rows: [], ...(stage > 0 ? { stage } : {}) });
     }
   }
   info.units.forEach((unit, u) => {
@@ -55,8 +56,7 @@ export function readDataTransforms(
       const die = info.dieAt(type.offset)!;
       t.newSize = type.byteSize ?? fail(`transformed type ${t.name} has no byte size`);
       t.oldSize = constant(die, DW_AT_KATANA_old_byte_size) ?? fail(`transformed type ${t.name} has no old byte size`);
-      const stage = constant(die, DW_AT_KATANA_stage) ?? 0;
-      if (stage > 0) t.stage = stage;
+      const stage = t.stage ?? 0;
       // A program: the FDE at `offset`, covering one object of `size` bytes; follow rows name types of this unit.
       const program = (offset: number, size: number, what: string): TransformRow[] => {
         const fde = frame?.fdes.find((f) => f.offset === offset) ?? fail(`the ${what} of ${t.name} names no FDE of .debug_frame`);
@@ -66,7 +66,7 @@ export function readDataTransforms(
         return rows.map((r) => {
           if (r.rule.kind !== 'follow') return r;
           const target = unitTypes[u]![r.rule.type] ?? fail(`the ${what} of ${t.name} follows a pointer to type ${r.rule.type} of ${unit.name}, which has ${unitTypes[u]!.length}`);
-          const targetStage = constant(info.dieAt(dwarfTypes[target]!.offset)!, DW_AT_KATANA_stage) ?? 0;
+          const targetStage = types[target]!.stage ?? 0;
           if (targetStage !== stage) fail(`the ${what} of ${t.name} (stage ${stage}) follows a pointer to ${types[target]!.name} of stage ${targetStage}`);
           return { ...r, rule: { ...r.rule, type: target } };
         });

@@ -7,7 +7,7 @@
 import { basename } from 'node:path';
 import { applyToExecutable } from '../apply-exe.js';
 import { parseCommandArgs, parsePid, parseSeconds } from '../args.js';
-import { describeIntermediate, describeLeftAlone, describeMovedBlocks } from '../data-report.js';
+import { describeIntermediate, describeLeftAlone, describeMovedBlocks, stageTag } from '../data-report.js';
 import { toJson } from '../json.js';
 import { readInputFile } from '../read-input.js';
 import { UsageError } from '../usage-error.js';
@@ -49,7 +49,7 @@ export async function applyCommand(argv: string[]): Promise<number> {
     const names = demangle(report.functions.map((f) => f.name)).join(', ');
     // Data patching: which variables now live in the patch, with their type and sizes.
     const staged = report.moved.some((m) => m.stage > 0);
-    const moved = report.moved.map((m) => `${m.variable} (${m.file})${staged ? ` [stage ${m.stage}]` : ''}: ${m.type}${m.count > 1 ? ` x${m.count}` : ''}, ${m.inPlace ? 'its pointers updated in place' : `${m.oldSize} -> ${m.newSize} bytes`}`);
+    const moved = report.moved.map((m) => `${m.variable} (${m.file})${stageTag(staged, m.stage)}: ${m.type}${m.count > 1 ? ` x${m.count}` : ''}, ${m.inPlace ? 'its pointers updated in place' : `${m.oldSize} -> ${m.newSize} bytes`}`);
     process.stdout.write(
       `katana apply: patched pid ${pid} with ${basename(file)} (patch ${report.id.slice(0, 12)}): ${report.functions.length} function(s) redirected (${names}); ` +
         `${moved.length > 0 ? `${moved.length} variable(s) moved (${moved.join('; ')}); ` : ''}` +

@@ -4,6 +4,7 @@
 // transformed (variables, types, whether a rollback can transform them back and what it drops).
 // `katana list --file EXE`: the patches an executable patched on disk (`apply --file`) carries.
 import { parseCommandArgs, parsePid } from '../args.js';
+import { stageTag } from '../data-report.js';
 import { toJson } from '../json.js';
 import { readInputFile } from '../read-input.js';
 import { UsageError } from '../usage-error.js';
@@ -62,7 +63,7 @@ export async function listCommand(argv: string[]): Promise<number> {
     const staged = e.data.variables.some((v) => v.stage > 0);
     for (const v of e.data.variables) {
       const where = v.inPlace ? `updated in place at ${hex(v.oldAddress)}` : `moved from ${hex(v.oldAddress)} to ${hex(v.newAddress)}`;
-      lines.push(`     data: ${v.name}${v.file ? ` (${v.file})` : ''}${staged ? ` [stage ${v.stage}]` : ''}, ${v.pointer ? 'pointer to ' : ''}${types[v.type]?.name ?? '?'}, ${where}`);
+      lines.push(`     data: ${v.name}${v.file ? ` (${v.file})` : ''}${stageTag(staged, v.stage)}, ${v.pointer ? 'pointer to ' : ''}${types[v.type]?.name ?? '?'}, ${where}`);
     }
     for (const t of types) {
       const drops = t.dropped.length === 0 ? '' : `, dropping ${t.dropped.join(', ')}`;
